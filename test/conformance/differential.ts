@@ -1,0 +1,259 @@
+// Runner of the differential corpus: sends each case's steps to a server, keeps the raw
+// responses for templates, and normalises them so two servers' answers can be compared.
+import https from 'node:https';
+import http from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Case, KnownDifference, Step } from './corpus.js';
+
+export interface Response {
+  readonly status: number;
+  /** Media type without parameters, e.g. application/json. */
+  readonly contentType: string;
+  /** Parsed JSON, or the text when the body is not JSON. */
+  readonly body: unknown;
+}
+
+export interface StepResult {
+  /** `case/step` */
+  readonly key: string;
+  readonly step: Step;
+  readonly response: Response;
+}
+
+/** Sends raw requests with the kubeconfig's credentials (token or client cert) and CA. */
+export class RawClient {
+  private constructor(
+    private readonly server: URL,
+    private readonly options: https.RequestOptions,
+  ) {}
+
+  static async fromKubeconfig(kubeconfigPath: string): Promise<RawClient> {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    const cluster = kc.getCurrentCluster();
+    if (cluster === null) throw new Error(`${kubeconfigPath}: no current cluster`);
+    const options: https.RequestOptions = {};
+    await kc.applyToHTTPSOptions(options);
+    return new RawClient(new URL(cluster.server), options);
+  }
+
+  request(method: string, path: string, body?: string, contentType?: string): Promise<Response> {
+    const url = new URL(path, this.server);
+    // applyToHTTPSOptions sets headers as a plain object (the bearer token); copy it.
+    const base = this.options.headers;
+    const headers: http.OutgoingHttpHeaders = {
+      ...(base !== undefined && !Array.isArray(base) ? (base as http.OutgoingHttpHeaders) : {}),
+      Accept: 'application/json',
+    };
+    if (body !== undefined) {
+      headers['Content-Type'] = contentType ?? 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(body);
+    }
+    const lib = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(url, { ...this.options, method, headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text, the comparison shows it
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: (res.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '',
+            body: parsed,
+          });
+        });
+      });
+      req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+/**
+ * The namespace a case runs in: the same name on every server within one run, so responses
+ * compare, and a new one per run, so a reused server (whose namespaces take a while to
+ * finish deleting) never sees the last run's leftovers. `run` is erased by normalise().
+ */
+export function caseNamespace(c: Case, run: string): string {
+  return `diff-${run}-${c.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`.slice(0, 63).replace(/-+$/, '');
+}
+
+/** A fresh run id: short, DNS-label safe. */
+export function newRunId(): string {
+  return Math.random().toString(36).slice(2, 8).padEnd(6, '0');
+}
+
+interface Vars {
+  readonly ns: string;
+  readonly run: string;
+}
+
+function lookup(results: ReadonlyMap<string, Response>, ref: string): string {
+  const [stepId, ...fields] = ref.split('.');
+  const res = results.get(stepId ?? '');
+  if (res === undefined) throw new Error(`template {{${ref}}}: no earlier step "${stepId ?? ''}"`);
+  let v: unknown = res.body;
+  for (const f of fields) {
+    v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[f] : undefined;
+  }
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : '';
+}
+
+export function expand(
+  template: string,
+  vars: Vars,
+  results: ReadonlyMap<string, Response>,
+  encode: (s: string) => string = (s) => s,
+): string {
+  return template.replace(/\{\{([^}]+)\}\}/g, (_m, ref: string) =>
+    ref === 'ns' ? vars.ns : ref === 'run' ? vars.run : encode(lookup(results, ref)),
+  );
+}
+
+function expandDeep(v: unknown, vars: Vars, results: ReadonlyMap<string, Response>): unknown {
+  if (typeof v === 'string') return expand(v, vars, results);
+  if (Array.isArray(v)) return v.map((x) => expandDeep(x, vars, results));
+  if (typeof v === 'object' && v !== null) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expandDeep(x, vars, results)]));
+  }
+  return v;
+}
+
+/** Runs one case on one server; creates and removes its namespace around it. */
+export async function runCase(client: RawClient, c: Case, run: string): Promise<StepResult[]> {
+  const ns = caseNamespace(c, run);
+  const vars: Vars = { ns, run };
+  const own = c.namespace !== false;
+  if (own) {
+    const r = await client.request(
+      'POST',
+      '/api/v1/namespaces',
+      JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }),
+    );
+    if (r.status !== 201) throw new Error(`creating namespace ${ns}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  const raw = new Map<string, Response>();
+  const out: StepResult[] = [];
+  try {
+    for (const step of c.steps) {
+      const path = expand(step.path, vars, raw, encodeURIComponent);
+      const body =
+        step.rawBody ?? (step.body === undefined ? undefined : JSON.stringify(expandDeep(step.body, vars, raw)));
+      const contentType =
+        step.contentType ?? (step.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
+      const response = await client.request(step.method, path, body, contentType);
+      raw.set(step.id, response);
+      out.push({ key: `${c.name}/${step.id}`, step, response });
+    }
+  } finally {
+    if (own) await client.request('DELETE', `/api/v1/namespaces/${ns}`);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ normalisation
+
+/** Fields whose values are per-server by nature; replaced by a marker that says "present". */
+const VOLATILE_METADATA = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'selfLink'];
+
+/**
+ * A response with what legitimately differs between two servers replaced: uids,
+ * timestamps, resourceVersions, continue tokens and generated name suffixes become
+ * markers (so presence still compares), managedFields are dropped (optional upstream too).
+ */
+export function normalise(v: unknown, run: string, parentKey = ''): unknown {
+  if (typeof v === 'string') return run === '' ? v : v.split(run).join('<run>');
+  if (Array.isArray(v)) return v.map((x) => normalise(x, run, parentKey));
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Record<string, unknown> = {};
+  const obj = v as Record<string, unknown>;
+  for (const [k, x] of Object.entries(obj)) {
+    if (k === 'managedFields') continue;
+    if (parentKey === 'metadata' || parentKey === 'details') {
+      if (VOLATILE_METADATA.includes(k)) {
+        out[k] = x === undefined || x === '' ? x : `<${k}>`;
+        continue;
+      }
+      if (k === 'continue') {
+        out[k] = x === '' ? '' : '<continue>';
+        continue;
+      }
+      if (k === 'name' && typeof x === 'string' && typeof obj.generateName === 'string') {
+        out[k] = x.startsWith(obj.generateName) ? `${obj.generateName}<generated>` : x;
+        continue;
+      }
+    }
+    // Lease and event times are server clock readings too.
+    if (k === 'time' || k === 'lastTransitionTime') {
+      out[k] = typeof x === 'string' ? `<${k}>` : x;
+      continue;
+    }
+    out[k] = normalise(x, run, k);
+  }
+  return out;
+}
+
+export interface Difference {
+  readonly key: string;
+  readonly path: string;
+  readonly upstream: unknown;
+  readonly embedded: unknown;
+}
+
+/** Leaf-level differences between two normalised values, with JSON-ish paths. */
+export function diff(key: string, a: unknown, b: unknown, path = ''): Difference[] {
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
+    if (Array.isArray(a) !== Array.isArray(b)) return [{ key, path, upstream: a, embedded: b }];
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    const out: Difference[] = [];
+    for (const k of [...keys].sort()) {
+      out.push(
+        ...diff(
+          key,
+          (a as Record<string, unknown>)[k],
+          (b as Record<string, unknown>)[k],
+          Array.isArray(a) ? `${path}[${k}]` : `${path}.${k}`,
+        ),
+      );
+    }
+    return out;
+  }
+  return Object.is(a, b) ? [] : [{ key, path, upstream: a, embedded: b }];
+}
+
+/** Compares the two servers' results step by step: status, content type and normalised body. */
+export function compareResults(
+  upstream: readonly StepResult[],
+  embedded: readonly StepResult[],
+  run: string,
+): Difference[] {
+  const byKey = new Map(embedded.map((r) => [r.key, r]));
+  const out: Difference[] = [];
+  for (const u of upstream) {
+    const e = byKey.get(u.key);
+    if (e === undefined) {
+      out.push({ key: u.key, path: '', upstream: 'ran', embedded: 'did not run' });
+      continue;
+    }
+    out.push(...diff(u.key, u.response.status, e.response.status, 'status'));
+    out.push(...diff(u.key, u.response.contentType, e.response.contentType, 'contentType'));
+    out.push(...diff(u.key, normalise(u.response.body, run), normalise(e.response.body, run), 'body'));
+  }
+  return out;
+}
+
+export function isKnown(d: Difference, known: readonly KnownDifference[]): KnownDifference | undefined {
+  return known.find((k) => k.step === d.key && d.path.startsWith(k.path));
+}
+
+export function formatDifference(d: Difference): string {
+  return `${d.key} ${d.path}: upstream=${JSON.stringify(d.upstream)} embedded=${JSON.stringify(d.embedded)}`;
+}
