@@ -12,3 +12,4 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './envelope.js';
 export * from './delivery.js';
+export { encode, decode, DEFAULT_LIMITS, type DecodeLimits } from './codec.js';
