@@ -38,8 +38,9 @@ tt_die() {
   exit 1
 }
 
+# Usage: tt_require_root "why root is needed"
 tt_require_root() {
-  [ "$(id -u)" = 0 ] || tt_die "$(basename "$0") must run as root (it installs packages, starts containerd and a registry under /run/tether-test). Try: sudo bash $0"
+  [ "$(id -u)" = 0 ] || tt_die "$(basename "$0") must run as root ($1). Try: sudo bash $0"
 }
 
 # True when the pid in FILE names a live process.
