@@ -1,0 +1,50 @@
+/**
+ * JSON Merge Patch (RFC 7386) as kube-apiserver applies it through evanphx/json-patch's
+ * MergePatch: nulls delete, objects merge, anything else replaces; nulls inside added
+ * values are pruned (also inside objects nested in arrays, as that library does).
+ */
+import { badRequest, PatchError } from './errors.js';
+import { goSyntaxError, isMap, jsonTypeName, setOwn } from './gojson.js';
+
+type JMap = Record<string, unknown>;
+
+const ERR_BAD_JSON_PATCH = 'Invalid JSON Patch'; // jsonpatch.ErrBadJSONPatch
+
+function pruneNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return (v as unknown[]).map((x) => (x === null ? x : pruneNulls(x)));
+  if (!isMap(v)) return v;
+  const out: JMap = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) setOwn(out, k, pruneNulls(x));
+  return out;
+}
+
+function mergeDocs(doc: JMap, patch: JMap): void {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) {
+      Reflect.deleteProperty(doc, k);
+      continue;
+    }
+    const cur = doc[k];
+    if (cur === undefined || cur === null) setOwn(doc, k, pruneNulls(v));
+    else if (!isMap(cur)) setOwn(doc, k, pruneNulls(v));
+    else if (!isMap(v)) setOwn(doc, k, v);
+    else mergeDocs(cur, v);
+  }
+}
+
+export function applyMergePatch(original: JMap, patch: string): JMap | PatchError {
+  if (goSyntaxError(patch) !== undefined) return badRequest(ERR_BAD_JSON_PATCH);
+  const p: unknown = JSON.parse(patch);
+  if (Array.isArray(p)) {
+    // the document becomes the array, which then fails to decode as an object
+    return new PatchError(
+      422,
+      'Invalid',
+      `"" is invalid: patch: Invalid value: "${JSON.stringify(pruneNulls(p))}": json: cannot unmarshal ${jsonTypeName(p)} into Go value of type map[string]interface {}`,
+    );
+  }
+  if (!isMap(p)) return badRequest(ERR_BAD_JSON_PATCH);
+  const doc = structuredClone(original);
+  mergeDocs(doc, p);
+  return doc;
+}
