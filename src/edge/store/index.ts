@@ -1,0 +1,9 @@
+export {
+  EdgeStore,
+  type ApplyOutcome,
+  type EdgeStoreOptions,
+  type OutboxItem,
+  type StoredObject,
+  type StoreChange,
+} from './store.js';
+export { EdgeStoreError, type EdgeStoreErrorCode } from './errors.js';

@@ -1,0 +1,395 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Registry } from '../../common/index.js';
+import { Counter, Gauge } from 'prom-client';
+import {
+  keyId,
+  messageId,
+  resourceVersion as rv,
+  uid as toUid,
+  type InventoryItem,
+  type JsonObject,
+  type MessageId,
+  type ObjectKey,
+  type ResourceVersion,
+  type StatusWrite,
+  type SyncBody,
+  type Uid,
+} from '../../protocol/index.js';
+import { EdgeStoreError, translate } from './errors.js';
+import { MIGRATIONS } from './schema.js';
+
+export interface StoredObject {
+  readonly key: ObjectKey;
+  readonly uid: Uid;
+  readonly resourceVersion: ResourceVersion;
+  readonly object: JsonObject;
+  /** Local, monotonic change counter of the edge store (for local watches). */
+  readonly localRev: number;
+}
+
+/** The outcome of applying one downstream change. */
+export type ApplyOutcome =
+  /** written (or deleted) */
+  | 'applied'
+  /** the store already held exactly this uid and resourceVersion: nothing written (a redundant send) */
+  | 'duplicate'
+  /** a delete for an object the store does not hold with that uid: nothing to do */
+  | 'absent';
+
+export interface OutboxItem {
+  readonly id: MessageId;
+  readonly key: ObjectKey;
+  readonly uid?: Uid;
+  readonly write: StatusWrite;
+  readonly enqueuedAt: number;
+}
+
+export type StoreChange =
+  | { readonly type: 'upsert'; readonly object: StoredObject }
+  | { readonly type: 'delete'; readonly key: ObjectKey; readonly uid: Uid; readonly localRev: number };
+
+export interface EdgeStoreOptions {
+  readonly path: string;
+  readonly registry?: Registry;
+  readonly now?: () => number;
+}
+
+interface ObjectRow {
+  key_id: string;
+  grp: string;
+  version: string;
+  kind: string;
+  namespace: string | null;
+  name: string;
+  uid: string;
+  resource_version: string;
+  body: string;
+  local_rev: number;
+}
+interface OutboxRow {
+  id: string;
+  key_json: string;
+  uid: string | null;
+  write_type: string;
+  payload: string;
+  enqueued_at: number;
+}
+
+/**
+ * The edge's durable memory (DESIGN §2, §3): every object the node holds and an outbox of
+ * upstream writes. SQLite in WAL mode with synchronous=FULL: an edge host loses power, not just
+ * processes, and a change is acked to the cloud only after it is here (DESIGN §2) — so a commit
+ * must survive power loss, not only SIGKILL.
+ */
+export class EdgeStore {
+  private db: Database.Database | undefined;
+  private readonly listeners = new Set<(c: StoreChange) => void>();
+  private readonly now: () => number;
+  private readonly metrics: {
+    applied: Counter;
+    duplicates: Counter;
+    outboxDepth: Gauge;
+  };
+  private localRev = 0;
+  private orderNo = 0;
+
+  constructor(private readonly opts: EdgeStoreOptions) {
+    this.now = opts.now ?? Date.now;
+    const registers = opts.registry === undefined ? [] : [opts.registry];
+    this.metrics = {
+      applied: new Counter({
+        name: 'tether_edge_store_applied_total',
+        help: 'Downstream changes applied to the edge store, by operation and outcome',
+        labelNames: ['op', 'outcome'],
+        registers,
+      }),
+      duplicates: new Counter({
+        name: 'tether_edge_redundant_receives_total',
+        help: 'Upserts received for a version the store already held (must stay 0)',
+        registers,
+      }),
+      outboxDepth: new Gauge({
+        name: 'tether_edge_outbox_depth',
+        help: 'Upstream writes waiting in the outbox',
+        registers,
+        collect: () => {
+          if (this.db !== undefined) this.metrics.outboxDepth.set(this.outboxDepth());
+        },
+      }),
+    };
+  }
+
+  /** Opens (creating if needed), checks integrity, and migrates. */
+  open(): void {
+    if (this.db !== undefined) return;
+    try {
+      mkdirSync(dirname(this.opts.path), { recursive: true });
+      const db = new Database(this.opts.path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') {
+        db.close();
+        throw new EdgeStoreError(
+          'STORE_CORRUPT',
+          `edge store ${this.opts.path} failed its integrity check: ${String(check)}`,
+        );
+      }
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (current > MIGRATIONS.length) {
+        db.close();
+        throw new EdgeStoreError(
+          'STORE_SCHEMA_TOO_NEW',
+          `edge store ${this.opts.path} has schema ${current}, newer than this agent knows (${MIGRATIONS.length}); upgrade the agent`,
+        );
+      }
+      for (let v = current; v < MIGRATIONS.length; v++) {
+        db.transaction(() => {
+          db.exec(MIGRATIONS[v] ?? '');
+          db.pragma(`user_version = ${v + 1}`);
+        })();
+      }
+      this.db = db;
+      this.localRev = (
+        db.prepare('SELECT COALESCE(MAX(local_rev), 0) AS r FROM objects').get() as { r: number }
+      ).r;
+      const storedRev = Number(this.getMeta('localRev') ?? 0);
+      this.localRev = Math.max(this.localRev, storedRev);
+      this.orderNo = (
+        db.prepare('SELECT COALESCE(MAX(order_no), 0) AS o FROM outbox').get() as { o: number }
+      ).o;
+    } catch (e) {
+      if (e instanceof EdgeStoreError) throw e;
+      throw translate(e, `opening edge store ${this.opts.path}`);
+    }
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  private get conn(): Database.Database {
+    if (this.db === undefined) throw new EdgeStoreError('STORE_CLOSED', 'the edge store is not open');
+    return this.db;
+  }
+
+  /** Subscribe to changes (after they are committed). Returns the unsubscribe function. */
+  onChange(fn: (c: StoreChange) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * Applies one downstream change durably; the caller acks only after this returns
+   * (DESIGN §2). Idempotent: a resend of a version already held writes nothing.
+   */
+  applySync(msg: SyncBody): ApplyOutcome {
+    const id = keyId(msg.key);
+    let change: StoreChange | undefined;
+    let outcome: ApplyOutcome;
+    try {
+      outcome = this.conn.transaction((): ApplyOutcome => {
+        const existing = this.conn
+          .prepare('SELECT uid, resource_version FROM objects WHERE key_id = ?')
+          .get(id) as { uid: string; resource_version: string } | undefined;
+        if (msg.op === 'upsert') {
+          if (existing?.uid === msg.uid && existing.resource_version === msg.resourceVersion)
+            return 'duplicate';
+          const localRev = this.bumpRev();
+          this.conn
+            .prepare(
+              `INSERT INTO objects (key_id, grp, version, kind, namespace, name, uid, resource_version, body, local_rev, updated_at)
+               VALUES (@id, @grp, @version, @kind, @namespace, @name, @uid, @rv, @body, @localRev, @now)
+               ON CONFLICT(key_id) DO UPDATE SET uid = excluded.uid, resource_version = excluded.resource_version,
+                 body = excluded.body, local_rev = excluded.local_rev, updated_at = excluded.updated_at`,
+            )
+            .run({
+              id,
+              grp: msg.key.group,
+              version: msg.key.version,
+              kind: msg.key.kind,
+              namespace: msg.key.namespace ?? null,
+              name: msg.key.name,
+              uid: msg.uid,
+              rv: msg.resourceVersion,
+              body: JSON.stringify(msg.object),
+              localRev,
+              now: this.now(),
+            });
+          change = {
+            type: 'upsert',
+            object: {
+              key: msg.key,
+              uid: msg.uid,
+              resourceVersion: msg.resourceVersion,
+              object: msg.object,
+              localRev,
+            },
+          };
+          return 'applied';
+        }
+        // A delete names the incarnation (uid) it is about; a newer object of the same name stays.
+        if (existing?.uid !== msg.uid) return 'absent';
+        const localRev = this.bumpRev();
+        this.conn.prepare('DELETE FROM objects WHERE key_id = ?').run(id);
+        change = { type: 'delete', key: msg.key, uid: msg.uid, localRev };
+        return 'applied';
+      })();
+    } catch (e) {
+      throw translate(e, `applying ${msg.op} of ${id}`);
+    }
+    this.metrics.applied.inc({ op: msg.op, outcome });
+    if (outcome === 'duplicate') this.metrics.duplicates.inc();
+    if (change !== undefined) this.emit(change);
+    return outcome;
+  }
+
+  private bumpRev(): number {
+    this.localRev++;
+    this.conn
+      .prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v')
+      .run('localRev', String(this.localRev));
+    return this.localRev;
+  }
+
+  private emit(c: StoreChange): void {
+    for (const l of this.listeners) l(c);
+  }
+
+  /** What the node holds, for the inventory sent on every (re)connect (DESIGN §2). */
+  inventory(): InventoryItem[] {
+    const rows = this.conn
+      .prepare(
+        'SELECT grp, version, kind, namespace, name, uid, resource_version FROM objects ORDER BY key_id',
+      )
+      .all() as Omit<ObjectRow, 'key_id' | 'body' | 'local_rev'>[];
+    return rows.map((r) => ({ key: rowKey(r), uid: toUid(r.uid), resourceVersion: rv(r.resource_version) }));
+  }
+
+  get(key: ObjectKey): StoredObject | undefined {
+    const r = this.conn.prepare('SELECT * FROM objects WHERE key_id = ?').get(keyId(key)) as
+      ObjectRow | undefined;
+    return r === undefined ? undefined : toStored(r);
+  }
+
+  /** Objects of a kind, optionally in one namespace. */
+  list(filter: { group: string; kind: string; namespace?: string }): StoredObject[] {
+    const rows = (
+      filter.namespace === undefined
+        ? this.conn
+            .prepare('SELECT * FROM objects WHERE grp = ? AND kind = ? ORDER BY key_id')
+            .all(filter.group, filter.kind)
+        : this.conn
+            .prepare('SELECT * FROM objects WHERE grp = ? AND kind = ? AND namespace = ? ORDER BY key_id')
+            .all(filter.group, filter.kind, filter.namespace)
+    ) as ObjectRow[];
+    return rows.map(toStored);
+  }
+
+  /** The store's local revision (for local list/watch). */
+  get revision(): number {
+    return this.localRev;
+  }
+
+  // ── outbox (DESIGN §2 upstream) ──────────────────────────────────────────────────────
+
+  /**
+   * Queues an upstream write, coalesced by (write type, object): a newer status of a pod
+   * replaces the older one, even one already sent — it gets a new id, so the late ack of the
+   * old one cannot remove it. Events are never coalesced.
+   */
+  enqueue(key: ObjectKey, write: StatusWrite, uid?: Uid): MessageId {
+    const id = messageId(randomUUID());
+    const coalesceKey = write.type === 'event' ? `event:${id}` : `${write.type}:${keyId(key)}`;
+    try {
+      this.conn
+        .prepare(
+          `INSERT INTO outbox (coalesce_key, id, key_json, uid, write_type, payload, enqueued_at, order_no)
+           VALUES (@ck, @id, @key, @uid, @type, @payload, @now, @order)
+           ON CONFLICT(coalesce_key) DO UPDATE SET id = excluded.id, uid = excluded.uid, payload = excluded.payload,
+             enqueued_at = excluded.enqueued_at, order_no = excluded.order_no`,
+        )
+        .run({
+          ck: coalesceKey,
+          id,
+          key: JSON.stringify(key),
+          uid: uid ?? null,
+          type: write.type,
+          payload: JSON.stringify(write.payload),
+          now: this.now(),
+          order: ++this.orderNo,
+        });
+    } catch (e) {
+      throw translate(e, `queueing ${write.type} for ${keyId(key)}`);
+    }
+    return id;
+  }
+
+  /** The oldest `limit` outbox items, excluding ids already in flight. */
+  pending(limit: number, exclude: ReadonlySet<string> = new Set()): OutboxItem[] {
+    const out: OutboxItem[] = [];
+    const rows = this.conn
+      .prepare('SELECT * FROM outbox ORDER BY order_no')
+      .iterate() as IterableIterator<OutboxRow>;
+    for (const r of rows) {
+      if (out.length >= limit) break;
+      if (exclude.has(r.id)) continue;
+      out.push({
+        id: messageId(r.id),
+        key: JSON.parse(r.key_json) as ObjectKey,
+        ...(r.uid === null ? {} : { uid: toUid(r.uid) }),
+        write: { type: r.write_type as StatusWrite['type'], payload: JSON.parse(r.payload) as JsonObject },
+        enqueuedAt: r.enqueued_at,
+      });
+    }
+    return out;
+  }
+
+  /** The cloud acked (or finally refused) item `id`: it leaves the outbox. A superseded id removes nothing. */
+  settle(id: MessageId): boolean {
+    return this.conn.prepare('DELETE FROM outbox WHERE id = ?').run(id).changes > 0;
+  }
+
+  outboxDepth(): number {
+    return (this.conn.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+  }
+
+  // ── small key/value state (health verdict, certificates' metadata, …) ───────────────
+
+  getMeta(k: string): string | undefined {
+    const r = this.conn.prepare('SELECT v FROM meta WHERE k = ?').get(k) as { v: string } | undefined;
+    return r?.v;
+  }
+
+  setMeta(k: string, v: string): void {
+    this.conn
+      .prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v')
+      .run(k, v);
+  }
+
+  /** PRAGMA integrity_check, for the health unit (DESIGN §4). */
+  integrityOk(): boolean {
+    return this.conn.pragma('quick_check', { simple: true }) === 'ok';
+  }
+}
+
+function rowKey(r: Pick<ObjectRow, 'grp' | 'version' | 'kind' | 'namespace' | 'name'>): ObjectKey {
+  return r.namespace === null
+    ? { group: r.grp, version: r.version, kind: r.kind, name: r.name }
+    : { group: r.grp, version: r.version, kind: r.kind, namespace: r.namespace, name: r.name };
+}
+
+function toStored(r: ObjectRow): StoredObject {
+  return {
+    key: rowKey(r),
+    uid: toUid(r.uid),
+    resourceVersion: rv(r.resource_version),
+    object: JSON.parse(r.body) as JsonObject,
+    localRev: r.local_rev,
+  };
+}
