@@ -10,10 +10,12 @@
  * last acknowledged writes can roll back — and then a revision that clients and edge
  * nodes already hold as a resourceVersion would be handed out again for different
  * content, breaking DESIGN §2's "compare resourceVersions" resync. FULL fsyncs the WAL at
- * each commit, as etcd does. Measured on this VM (bench/storage.ts, see the report):
- * FULL costs one fsync per write and still gives thousands of creates/s, far above what
- * the control plane of one site writes, so FULL is the default; NORMAL is an option for
- * throwaway clusters (CI, demos).
+ * each commit, as etcd fsyncs its WAL before acknowledging. Measured (bench/storage.ts, this
+ * 2-core VM, 1.2 KB pods): FULL ≈ 200–250 creates/s (one ~4 ms fsync each), NORMAL ≈ 5,500/s.
+ * 200 writes/s is well above what the control plane of one small site writes (a Lease
+ * renewal per node every 10 s, status changes), and a lost acknowledged write is
+ * unrecoverable while slowness is visible, so FULL is the default; NORMAL is an option for
+ * throwaway clusters (CI, demos) where a host crash loses the whole cluster anyway.
  *
  * Exclusive locking: the watch fan-out only sees writes made through this object, so a
  * second writer (another process on the same file) would silently break watch. The file
@@ -121,6 +123,8 @@ export class SqliteStorage implements Storage {
   private readonly sCompactPrev: Statement<[number, number]>;
   private readonly sCompactTombstones: Statement<[number, number]>;
   private readonly sSetMeta: Statement<[number, string]>;
+  /** One transaction wrapper for every write (better-sqlite3 rolls back if `fn` throws). */
+  private readonly tx: Database.Transaction<(fn: () => unknown) => unknown>;
 
   private constructor(
     private readonly db: Db,
@@ -159,6 +163,7 @@ export class SqliteStorage implements Storage {
       'DELETE FROM kv WHERE revision > ? AND revision <= ? AND deleted = 1',
     );
     this.sSetMeta = db.prepare('UPDATE meta SET value = ? WHERE name = ?');
+    this.tx = db.transaction((fn: () => unknown) => fn());
 
     this.source = {
       currentRevision: () => this.rev,
@@ -421,14 +426,12 @@ export class SqliteStorage implements Storage {
       const to = Math.min(target, from + this.config.compactBatch);
       deleted += this.run(
         () =>
-          this.db
-            .transaction(() => {
-              const a = this.sCompactPrev.run(from, to).changes;
-              const b = this.sCompactTombstones.run(from, to).changes;
-              this.sSetMeta.run(to, 'compact_revision');
-              return a + b;
-            })
-            .immediate(),
+          this.tx.immediate(() => {
+            const a = this.sCompactPrev.run(from, to).changes;
+            const b = this.sCompactTombstones.run(from, to).changes;
+            this.sSetMeta.run(to, 'compact_revision');
+            return a + b;
+          }) as number,
         'compact',
       );
       this.compacted = to;
@@ -477,7 +480,7 @@ export class SqliteStorage implements Storage {
 
   /** One write transaction; the in-memory revision moves only after it commits. */
   private write<T>(op: WriteOp, fn: () => T): T {
-    return this.run(() => this.db.transaction(fn).immediate(), op);
+    return this.run(() => this.tx.immediate(fn) as T, op);
   }
 
   /** After a commit: advance the revision, count it, fan out to live watchers. */
