@@ -4,3 +4,4 @@ export * from './logger.js';
 export * from './lifecycle.js';
 export * from './backoff.js';
 export * from './metrics.js';
+export * from './pki.js';
