@@ -1,0 +1,53 @@
+/** What every verb handler receives. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../common/index.js';
+import type { UserInfo } from '../auth.js';
+import { readBody, mediaType } from '../body.js';
+import { Errors, type ApiError } from '../errors.js';
+import { parseFieldValidation } from '../fields.js';
+import type { ResourceRequest } from '../requestinfo.js';
+import type { ResourceInfo } from '../resources.js';
+import type { ObjectStore, WriteOptions } from '../store.js';
+import { err, ok, type Result } from '../../common/index.js';
+
+export interface WatchSettings {
+  bookmarkIntervalMs: number;
+  maxBuffered: number;
+  /** Upstream picks a random timeout in [minRequestTimeout, 2×minRequestTimeout]. */
+  minRequestTimeoutSeconds: number;
+  onWatchStart(): () => void;
+}
+
+export interface HandlerContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  query: URLSearchParams;
+  info: ResourceRequest;
+  r: ResourceInfo;
+  user: UserInfo;
+  store: ObjectStore;
+  logger: Logger;
+  maxBodyBytes: number;
+  watch: WatchSettings;
+  /** Aborted when the client goes away or the server stops. */
+  signal: AbortSignal;
+  warnings: string[];
+}
+
+export function namespaceOf(ctx: HandlerContext): string | undefined {
+  return ctx.r.namespaced && ctx.info.namespace !== '' ? ctx.info.namespace : undefined;
+}
+
+export function writeOptions(ctx: HandlerContext): Result<WriteOptions, ApiError> {
+  const dry = ctx.query.getAll('dryRun');
+  for (const d of dry) if (d !== 'All') return err(Errors.badRequest(`Invalid dry run value: ${d}`));
+  const fv = parseFieldValidation(ctx.query.get('fieldValidation'));
+  if (!fv.ok) return fv;
+  return ok({ dryRun: dry.length > 0, fieldValidation: fv.value, warnings: ctx.warnings });
+}
+
+export async function body(ctx: HandlerContext): Promise<Result<{ data: Buffer; type: string }, ApiError>> {
+  const b = await readBody(ctx.req, ctx.maxBodyBytes);
+  if (!b.ok) return b;
+  return ok({ data: b.value, type: mediaType(ctx.req) });
+}

@@ -1,0 +1,582 @@
+/**
+ * The generic registry between the verb handlers and Storage (apiserver/pkg/registry/generic
+ * /registry.Store): keys, metadata semantics, strategies, optimistic concurrency, graceful
+ * deletion and finalizers. Every write goes through here, so the CRD hooks see them all.
+ */
+import { checkTypeMeta } from './body.js';
+import { SchemaCache } from './crd.js';
+import { ApiError, Causes, Errors, type StatusCause } from './errors.js';
+import { builtinSchema, judgeUnknown, pruneUnknown, type FieldValidation } from './fields.js';
+import {
+  clone,
+  deepEqual,
+  generateName,
+  isObject,
+  metaOf,
+  nowRfc3339,
+  prepareCreateMeta,
+  specOf,
+  str,
+  validateObjectMeta,
+} from './meta.js';
+import { apiVersionOf, objectKey, type ResourceInfo, type ResourceTable } from './resources.js';
+import { prepareForCreate, prepareForUpdate, statusUpdate, validate, validateUpdate } from './strategy.js';
+import type { JsonObject, Storage, StorageErrorLike, StoredObject } from './storage/types.js';
+import { err, ok, type Result } from '../common/index.js';
+
+export interface WriteOptions {
+  dryRun: boolean;
+  fieldValidation: FieldValidation;
+  warnings: string[];
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun: boolean;
+}
+
+export interface DeleteOutcome {
+  /** The object as last seen (deleted) or as it now is (deletion pending). */
+  object: JsonObject;
+  deleted: boolean;
+}
+
+/** Called after every committed write; the CRD controller listens here. */
+export type WriteHook = (r: ResourceInfo, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: JsonObject) => void;
+
+const NAMESPACES: Pick<ResourceInfo, 'group' | 'resource' | 'namespaced'> = {
+  group: '',
+  resource: 'namespaces',
+  namespaced: false,
+};
+
+export function namespaceKey(name: string): string {
+  return `/registry/core/namespaces/_/${name}`;
+}
+
+/** Resources whose DELETE answers with the object rather than a Status (ReturnDeletedObject). */
+function returnsDeletedObject(r: ResourceInfo): boolean {
+  return (
+    r.custom !== undefined || (r.group === '' && ['pods', 'namespaces', 'services'].includes(r.resource))
+  );
+}
+
+export class ObjectStore {
+  readonly schemas = new SchemaCache();
+  private readonly hooks: WriteHook[] = [];
+
+  constructor(
+    readonly storage: Storage,
+    readonly table: ResourceTable,
+  ) {}
+
+  onWrite(h: WriteHook): void {
+    this.hooks.push(h);
+  }
+
+  private fire(r: ResourceInfo, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: JsonObject): void {
+    for (const h of this.hooks) h(r, type, obj);
+  }
+
+  key(r: ResourceInfo, namespace: string | undefined, name: string): string {
+    return objectKey(r, namespace, name);
+  }
+
+  /** A stored value as the API returns it: resourceVersion, and the requested version's apiVersion. */
+  toApi(r: ResourceInfo, so: StoredObject): JsonObject {
+    const o = clone(so.value);
+    o['apiVersion'] = apiVersionOf(r);
+    o['kind'] = r.kind;
+    metaOf(o)['resourceVersion'] = String(so.modRevision);
+    return o;
+  }
+
+  private toStored(r: ResourceInfo, o: JsonObject): JsonObject {
+    const v = clone(o);
+    delete metaOf(v)['resourceVersion'];
+    v['apiVersion'] = r.custom === undefined ? apiVersionOf(r) : `${r.group}/${r.custom.storageVersion}`;
+    v['kind'] = r.kind;
+    return v;
+  }
+
+  storageError(r: ResourceInfo, name: string, e: StorageErrorLike): ApiError {
+    switch (e.code) {
+      case 'NOT_FOUND':
+        return Errors.notFound(r.resource, r.group, name);
+      case 'ALREADY_EXISTS':
+        return Errors.alreadyExists(r.resource, r.group, name);
+      case 'CONFLICT':
+        return Errors.modified(r.resource, r.group, name);
+      case 'COMPACTED':
+        return Errors.expired('too old resource version');
+      case 'INVALID_CONTINUE':
+        return Errors.badRequest(`continue key is not valid: ${e.message}`);
+      case 'CLOSED':
+        return new ApiError(503, 'ServiceUnavailable', 'storage is closed');
+    }
+  }
+
+  get(r: ResourceInfo, namespace: string | undefined, name: string): Result<StoredObject, ApiError> {
+    const so = this.storage.get(this.key(r, namespace, name));
+    if (so === undefined) return err(Errors.notFound(r.resource, r.group, name));
+    return ok(so);
+  }
+
+  /** NamespaceLifecycle admission: creates need a live namespace. */
+  checkNamespace(r: ResourceInfo, namespace: string | undefined, name: string): Result<void, ApiError> {
+    if (!r.namespaced || namespace === undefined) return ok(undefined);
+    const ns = this.storage.get(namespaceKey(namespace));
+    if (ns === undefined) return err(Errors.notFound(NAMESPACES.resource, NAMESPACES.group, namespace));
+    if (metaOf(ns.value)['deletionTimestamp'] !== undefined)
+      return err(
+        Errors.forbidden(
+          r.resource,
+          r.group,
+          name,
+          `unable to create new content in namespace ${namespace} because it is being terminated`,
+        ),
+      );
+    return ok(undefined);
+  }
+
+  /** Unknown-field handling, CR pruning/defaulting (decoder and structural-schema steps). */
+  private decodeSteps(r: ResourceInfo, o: JsonObject, opts: WriteOptions): Result<void, ApiError> {
+    let unknown: string[] = [];
+    if (r.custom !== undefined) {
+      const cs = this.schemas.get(r);
+      if (cs !== undefined) {
+        unknown = cs.prune(o);
+        cs.applyDefaults(o);
+      }
+    } else {
+      const schema = builtinSchema(r.group, r.version, r.kind);
+      if (schema !== undefined) unknown = pruneUnknown(o, schema);
+    }
+    return judgeUnknown(unknown, opts.fieldValidation, opts.warnings);
+  }
+
+  private validateAll(
+    r: ResourceInfo,
+    o: JsonObject,
+    generated: boolean,
+    old?: JsonObject,
+  ): Result<void, ApiError> {
+    const meta = metaOf(o);
+    const causes: StatusCause[] = [...validateObjectMeta(r, meta, generated), ...validate(r, o)];
+    if (old !== undefined) causes.push(...validateUpdate(r, old, o));
+    if (r.custom !== undefined) causes.push(...(this.schemas.get(r)?.validate(o) ?? []));
+    if (causes.length > 0) return err(Errors.invalid(r.kind, r.group, str(meta['name']) ?? '', causes));
+    return ok(undefined);
+  }
+
+  /** Extra validation hook for special types (CRDs); set by the server. */
+  extraValidate: (r: ResourceInfo, o: JsonObject) => StatusCause[] = () => [];
+
+  create(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    body: JsonObject,
+    opts: WriteOptions,
+  ): Result<JsonObject, ApiError> {
+    const tm = checkTypeMeta(body, { apiVersion: apiVersionOf(r), kind: r.kind });
+    if (!tm.ok) return tm;
+    const o = body;
+    if (o['metadata'] !== undefined && !isObject(o['metadata']))
+      return err(Errors.badRequest('metadata must be an object'));
+    const meta = metaOf(o);
+    if (str(meta['resourceVersion']) !== undefined && meta['resourceVersion'] !== '')
+      return err(Errors.badRequest('resourceVersion should not be set on objects to be created'));
+    const bodyNs = str(meta['namespace']);
+    if (
+      r.namespaced &&
+      bodyNs !== undefined &&
+      bodyNs !== '' &&
+      namespace !== undefined &&
+      bodyNs !== namespace
+    )
+      return err(
+        Errors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        ),
+      );
+    const decoded = this.decodeSteps(r, o, opts);
+    if (!decoded.ok) return decoded;
+    let generated = false;
+    const gen = str(meta['generateName']);
+    if ((str(meta['name']) ?? '') === '' && gen !== undefined && gen !== '') {
+      meta['name'] = generateName(gen);
+      generated = true;
+    }
+    const name = str(meta['name']) ?? '';
+    const nsOk = this.checkNamespace(r, namespace, name);
+    if (!nsOk.ok) return nsOk;
+    prepareCreateMeta(r, o, namespace);
+    prepareForCreate(r, o);
+    const v = this.validateAll(r, o, generated);
+    if (!v.ok) return v;
+    const extra = this.extraValidate(r, o);
+    if (extra.length > 0) return err(Errors.invalid(r.kind, r.group, name, extra));
+    if (opts.dryRun) {
+      if (this.storage.get(this.key(r, namespace, name)) !== undefined)
+        return err(Errors.alreadyExists(r.resource, r.group, name));
+      return ok(o);
+    }
+    const res = this.storage.create(this.key(r, namespace, name), this.toStored(r, o));
+    if (!res.ok) return err(this.storageError(r, name, res.error));
+    const out = this.toApi(r, res.value);
+    this.fire(r, 'ADDED', out);
+    return ok(out);
+  }
+
+  /**
+   * PUT of the main resource. `expected` (from a patch) overrides the body's
+   * resourceVersion as the precondition.
+   */
+  update(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: JsonObject,
+    opts: WriteOptions,
+    expected?: number,
+  ): Result<JsonObject, ApiError> {
+    const tm = checkTypeMeta(body, { apiVersion: apiVersionOf(r), kind: r.kind });
+    if (!tm.ok) return tm;
+    if (body['metadata'] !== undefined && !isObject(body['metadata']))
+      return err(Errors.badRequest('metadata must be an object'));
+    const meta = metaOf(body);
+    const bodyName = str(meta['name']) ?? '';
+    if (bodyName !== name)
+      return err(
+        Errors.badRequest(
+          `the name of the object (${bodyName}) does not match the name on the URL (${name})`,
+        ),
+      );
+    const bodyNs = str(meta['namespace']);
+    if (r.namespaced && bodyNs !== undefined && bodyNs !== '' && bodyNs !== namespace)
+      return err(
+        Errors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        ),
+      );
+    const cur = this.storage.get(this.key(r, namespace, name));
+    if (cur === undefined) {
+      if (r.createOnUpdate === true && expected === undefined) {
+        delete meta['resourceVersion'];
+        return this.create(r, namespace, body, opts);
+      }
+      return err(Errors.notFound(r.resource, r.group, name));
+    }
+    const rv = str(meta['resourceVersion']) ?? '';
+    if (expected === undefined && rv !== '' && rv !== String(cur.modRevision))
+      return err(Errors.modified(r.resource, r.group, name));
+    if (expected !== undefined && expected !== cur.modRevision)
+      return err(Errors.modified(r.resource, r.group, name));
+    const decoded = this.decodeSteps(r, body, opts);
+    if (!decoded.ok) return decoded;
+    const old = this.toApi(r, cur);
+    const o = body;
+    const om = metaOf(old);
+    for (const k of [
+      'uid',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generation',
+    ]) {
+      if (k === 'uid' && meta['uid'] !== undefined && meta['uid'] !== om['uid']) continue;
+      if (om[k] === undefined) Reflect.deleteProperty(meta, k);
+      else meta[k] = om[k];
+    }
+    if (r.namespaced) meta['namespace'] = namespace;
+    else delete meta['namespace'];
+    delete meta['managedFields'];
+    delete meta['selfLink'];
+    prepareForUpdate(r, old, o);
+    if ((r.tracksGeneration || r.custom !== undefined) && !deepEqual(specOf(r, old), specOf(r, o)))
+      meta['generation'] = (typeof om['generation'] === 'number' ? om['generation'] : 0) + 1;
+    const v = this.validateAll(r, o, false, old);
+    if (!v.ok) return v;
+    const extra = this.extraValidate(r, o);
+    if (extra.length > 0) return err(Errors.invalid(r.kind, r.group, name, extra));
+    return this.commitUpdate(r, namespace, name, cur, old, o, opts);
+  }
+
+  /** Writes an already-prepared object, or deletes it when its last finalizer went away. */
+  commitUpdate(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    cur: StoredObject,
+    old: JsonObject,
+    o: JsonObject,
+    opts: WriteOptions,
+  ): Result<JsonObject, ApiError> {
+    const meta = metaOf(o);
+    meta['resourceVersion'] = String(cur.modRevision);
+    if (deepEqual(old, o)) return ok(old);
+    const fins = Array.isArray(meta['finalizers']) ? meta['finalizers'] : [];
+    if (fins.length === 0) delete meta['finalizers'];
+    // registry.Store.Update: a terminating object without finalizers whose grace is over goes away.
+    const nsSpec = r.group === '' && r.resource === 'namespaces' && isObject(o['spec']) ? o['spec'] : {};
+    const nsFins = Array.isArray(nsSpec['finalizers']) ? nsSpec['finalizers'] : [];
+    const finished =
+      meta['deletionTimestamp'] !== undefined &&
+      fins.length === 0 &&
+      nsFins.length === 0 &&
+      (meta['deletionGracePeriodSeconds'] ?? 0) === 0;
+    if (opts.dryRun) return ok(o);
+    const key = this.key(r, namespace, name);
+    if (finished) {
+      const del = this.storage.delete(key, cur.modRevision);
+      if (!del.ok) return err(this.storageError(r, name, del.error));
+      const out = clone(o);
+      metaOf(out)['resourceVersion'] = String(del.value.modRevision);
+      this.fire(r, 'DELETED', out);
+      return ok(out);
+    }
+    const res = this.storage.update(key, this.toStored(r, o), cur.modRevision);
+    if (!res.ok) return err(this.storageError(r, name, res.error));
+    const out = this.toApi(r, res.value);
+    this.fire(r, 'MODIFIED', out);
+    return ok(out);
+  }
+
+  /** PUT .../status: only .status changes (and the precondition is the body's resourceVersion). */
+  updateStatus(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: JsonObject,
+    opts: WriteOptions,
+    expected?: number,
+  ): Result<JsonObject, ApiError> {
+    const tm = checkTypeMeta(body, { apiVersion: apiVersionOf(r), kind: r.kind });
+    if (!tm.ok) return tm;
+    const meta = metaOf(body);
+    const bodyName = str(meta['name']) ?? '';
+    if (bodyName !== name)
+      return err(
+        Errors.badRequest(
+          `the name of the object (${bodyName}) does not match the name on the URL (${name})`,
+        ),
+      );
+    const cur = this.storage.get(this.key(r, namespace, name));
+    if (cur === undefined) return err(Errors.notFound(r.resource, r.group, name));
+    const rv = str(meta['resourceVersion']) ?? '';
+    if (expected === undefined && rv !== '' && rv !== String(cur.modRevision))
+      return err(Errors.modified(r.resource, r.group, name));
+    if (expected !== undefined && expected !== cur.modRevision)
+      return err(Errors.modified(r.resource, r.group, name));
+    if (r.custom !== undefined) {
+      const decoded = this.decodeSteps(r, body, opts);
+      if (!decoded.ok) return decoded;
+    }
+    const old = this.toApi(r, cur);
+    const o = statusUpdate(old, body);
+    const v = this.validateAll(r, o, false);
+    if (!v.ok) return v;
+    return this.commitUpdate(r, namespace, name, cur, old, o, opts);
+  }
+
+  /**
+   * Read-modify-write with retries on conflict (GuaranteedUpdate): `mutate` gets the current
+   * API object and returns the desired one, which is then written through `write`.
+   */
+  guaranteedUpdate(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    mutate: (current: JsonObject, so: StoredObject) => Result<JsonObject, ApiError>,
+    write: (desired: JsonObject, so: StoredObject) => Result<JsonObject, ApiError>,
+  ): Result<JsonObject, ApiError> {
+    for (let attempt = 0; ; attempt++) {
+      const cur = this.storage.get(this.key(r, namespace, name));
+      if (cur === undefined) return err(Errors.notFound(r.resource, r.group, name));
+      const desired = mutate(this.toApi(r, cur), cur);
+      if (!desired.ok) return desired;
+      const res = write(desired.value, cur);
+      if (res.ok || res.error.reason !== 'Conflict' || attempt >= 5) return res;
+      // Only retry conflicts caused by a concurrent writer, not by the client's precondition.
+      if (this.storage.get(this.key(r, namespace, name))?.modRevision === cur.modRevision) return res;
+    }
+  }
+
+  delete(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions,
+  ): Result<DeleteOutcome, ApiError> {
+    for (let attempt = 0; ; attempt++) {
+      const res = this.deleteOnce(r, namespace, name, opts);
+      if (
+        res.ok ||
+        res.error.reason !== 'Conflict' ||
+        attempt >= 5 ||
+        opts.preconditions?.resourceVersion !== undefined
+      )
+        return res;
+      if (res.error.message.startsWith('Precondition failed')) return res;
+    }
+  }
+
+  private deleteOnce(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions,
+  ): Result<DeleteOutcome, ApiError> {
+    const key = this.key(r, namespace, name);
+    const cur = this.storage.get(key);
+    if (cur === undefined) return err(Errors.notFound(r.resource, r.group, name));
+    const obj = this.toApi(r, cur);
+    const meta = metaOf(obj);
+    const pre = opts.preconditions;
+    if (pre?.uid !== undefined && pre.uid !== meta['uid'])
+      return err(
+        Errors.conflict(
+          r.resource,
+          r.group,
+          name,
+          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${String(meta['uid'])}`,
+        ),
+      );
+    if (pre?.resourceVersion !== undefined && pre.resourceVersion !== meta['resourceVersion'])
+      return err(
+        Errors.conflict(
+          r.resource,
+          r.group,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(meta['resourceVersion'])}`,
+        ),
+      );
+    const next = clone(obj);
+    const nm = metaOf(next);
+    let changed = false;
+    // Propagation finalizers (registry.Store deletionFinalizersForGarbageCollection).
+    const fins: string[] = Array.isArray(nm['finalizers']) ? (nm['finalizers'] as string[]).slice() : [];
+    const addFin = (f: string): void => {
+      if (!fins.includes(f)) {
+        fins.push(f);
+        changed = true;
+      }
+    };
+    const dropFin = (f: string): void => {
+      const i = fins.indexOf(f);
+      if (i >= 0) {
+        fins.splice(i, 1);
+        changed = true;
+      }
+    };
+    if (opts.propagationPolicy === 'Orphan') {
+      addFin('orphan');
+      dropFin('foregroundDeletion');
+    } else if (opts.propagationPolicy === 'Foreground') {
+      addFin('foregroundDeletion');
+      dropFin('orphan');
+    } else if (opts.propagationPolicy === 'Background') {
+      dropFin('orphan');
+      dropFin('foregroundDeletion');
+    }
+    if (r.kind === 'CustomResourceDefinition' && r.group === 'apiextensions.k8s.io')
+      addFin('customresourcecleanup.apiextensions.k8s.io');
+    const grace = this.gracePeriod(r, obj, opts);
+    const pendingGrace =
+      typeof nm['deletionGracePeriodSeconds'] === 'number' ? nm['deletionGracePeriodSeconds'] : undefined;
+    if (r.group === '' && r.resource === 'namespaces') {
+      const spec = isObject(next['spec']) ? next['spec'] : {};
+      const specFins = Array.isArray(spec['finalizers']) ? spec['finalizers'] : [];
+      if (specFins.length > 0) {
+        const status = isObject(next['status']) ? next['status'] : {};
+        if (status['phase'] !== 'Terminating') {
+          status['phase'] = 'Terminating';
+          next['status'] = status;
+          changed = true;
+        }
+        addFin('__namespace_spec_finalizers__');
+      }
+    }
+    const blocking = fins.filter((f) => f !== '__namespace_spec_finalizers__');
+    const waiting = fins.length > 0 || grace > 0;
+    if (!waiting) {
+      if (opts.dryRun) return ok({ object: obj, deleted: true });
+      const del = this.storage.delete(key, cur.modRevision);
+      if (!del.ok) return err(this.storageError(r, name, del.error));
+      const out = this.toApi(r, del.value);
+      this.fire(r, 'DELETED', out);
+      return ok({
+        object: returnsDeletedObject(r) ? out : statusSuccess(r, name, str(meta['uid'])),
+        deleted: true,
+      });
+    }
+    if (blocking.length > 0) nm['finalizers'] = blocking;
+    else delete nm['finalizers'];
+    if (nm['deletionTimestamp'] === undefined) {
+      nm['deletionTimestamp'] = nowRfc3339(grace);
+      nm['deletionGracePeriodSeconds'] = grace;
+      changed = true;
+    } else if (pendingGrace !== undefined && grace < pendingGrace) {
+      // A shorter grace period shortens a pending graceful deletion (pod graceful delete).
+      nm['deletionTimestamp'] = nowRfc3339(grace);
+      nm['deletionGracePeriodSeconds'] = grace;
+      changed = true;
+    }
+    if (!changed) return ok({ object: obj, deleted: false });
+    if (opts.dryRun) return ok({ object: next, deleted: false });
+    const finished = fins.length === 0 && nm['deletionGracePeriodSeconds'] === 0;
+    if (finished) {
+      const del = this.storage.delete(key, cur.modRevision);
+      if (!del.ok) return err(this.storageError(r, name, del.error));
+      const out = this.toApi(r, del.value);
+      this.fire(r, 'DELETED', out);
+      return ok({
+        object: returnsDeletedObject(r) ? out : statusSuccess(r, name, str(meta['uid'])),
+        deleted: true,
+      });
+    }
+    const upd = this.storage.update(key, this.toStored(r, next), cur.modRevision);
+    if (!upd.ok) return err(this.storageError(r, name, upd.error));
+    const out = this.toApi(r, upd.value);
+    this.fire(r, 'MODIFIED', out);
+    return ok({ object: out, deleted: false });
+  }
+
+  /**
+   * Pods: the request's grace period, else spec.terminationGracePeriodSeconds; zero for pods
+   * not bound to a node or already terminal (pod strategy CheckGracefulDelete).
+   */
+  private gracePeriod(r: ResourceInfo, obj: JsonObject, opts: DeleteOptions): number {
+    if (!(r.group === '' && r.resource === 'pods')) return 0;
+    const spec = isObject(obj['spec']) ? obj['spec'] : {};
+    const status = isObject(obj['status']) ? obj['status'] : {};
+    if ((str(spec['nodeName']) ?? '') === '') return 0;
+    if (status['phase'] === 'Succeeded' || status['phase'] === 'Failed') return 0;
+    let g =
+      opts.gracePeriodSeconds ??
+      (typeof spec['terminationGracePeriodSeconds'] === 'number'
+        ? spec['terminationGracePeriodSeconds']
+        : 30);
+    if (g < 0) g = 1;
+    return g;
+  }
+}
+
+export function statusSuccess(r: ResourceInfo, name: string, uid: string | undefined): JsonObject {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: {
+      name,
+      ...(r.group === '' ? {} : { group: r.group }),
+      kind: r.resource,
+      ...(uid === undefined ? {} : { uid }),
+    },
+  };
+}
+
+export { Causes };

@@ -1,0 +1,253 @@
+/**
+ * Per-type create/update strategies of the built-ins (pkg/registry/<group>/<type>/strategy.go):
+ * what a create resets, what a main-resource update may not change, and required fields.
+ */
+import { Causes, type StatusCause } from './errors.js';
+import { applyDefaults, qosClass } from './defaults.js';
+import { deepEqual, dns1123Label, isObject, metaOf, str } from './meta.js';
+import { hasSubresource, type ResourceInfo } from './resources.js';
+import type { JsonObject } from './storage/types.js';
+
+export function prepareForCreate(r: ResourceInfo, o: JsonObject): void {
+  if (r.custom === undefined) applyDefaults(r.group, r.resource, o);
+  switch (`${r.group}/${r.resource}`) {
+    case '/pods': {
+      const spec = isObject(o['spec']) ? o['spec'] : {};
+      o['status'] = { phase: 'Pending', qosClass: qosClass(spec) };
+      return;
+    }
+    case '/namespaces': {
+      const spec = isObject(o['spec']) ? o['spec'] : {};
+      spec['finalizers'] = ['kubernetes'];
+      o['spec'] = spec;
+      o['status'] = { phase: 'Active' };
+      return;
+    }
+    case '/services':
+      o['status'] = { loadBalancer: {} };
+      return;
+    case 'apps/deployments':
+    case 'apps/replicasets':
+    case 'apps/daemonsets':
+      o['status'] = {};
+      return;
+    case 'apiextensions.k8s.io/customresourcedefinitions':
+      o['status'] = {};
+      return;
+    default:
+      if (r.custom !== undefined && hasSubresource(r, 'status')) delete o['status'];
+  }
+}
+
+/** Main-resource update: status (and namespace finalizers) only change through subresources. */
+export function prepareForUpdate(r: ResourceInfo, old: JsonObject, o: JsonObject): void {
+  if (r.custom === undefined) applyDefaults(r.group, r.resource, o);
+  if (hasSubresource(r, 'status')) {
+    if (old['status'] === undefined) delete o['status'];
+    else o['status'] = old['status'];
+  }
+  if (r.group === '' && r.resource === 'namespaces') {
+    const spec = isObject(o['spec']) ? o['spec'] : {};
+    const oldSpec = isObject(old['spec']) ? old['spec'] : {};
+    if (oldSpec['finalizers'] === undefined) delete spec['finalizers'];
+    else spec['finalizers'] = oldSpec['finalizers'];
+    o['spec'] = spec;
+  }
+}
+
+/** `/status` update: everything but status comes from the stored object. */
+export function statusUpdate(old: JsonObject, incoming: JsonObject): JsonObject {
+  const out = structuredClone(old);
+  if (incoming['status'] === undefined) delete out['status'];
+  else out['status'] = incoming['status'];
+  return out;
+}
+
+function containerCauses(list: unknown, path: string, required: boolean): StatusCause[] {
+  const causes: StatusCause[] = [];
+  if (!Array.isArray(list) || list.length === 0) {
+    if (required) causes.push(Causes.required(path));
+    return causes;
+  }
+  const names = new Set<string>();
+  list.forEach((c, i) => {
+    const p = `${path}[${i}]`;
+    if (!isObject(c)) {
+      causes.push(Causes.required(p));
+      return;
+    }
+    const name = str(c['name']) ?? '';
+    if (name === '') causes.push(Causes.required(`${p}.name`));
+    else {
+      for (const e of dns1123Label(name)) causes.push(Causes.invalidValue(`${p}.name`, name, e));
+      if (names.has(name)) causes.push(Causes.duplicate(`${p}.name`, name));
+      names.add(name);
+    }
+    if ((str(c['image']) ?? '') === '') causes.push(Causes.required(`${p}.image`));
+  });
+  return causes;
+}
+
+function podSpecCauses(spec: unknown, path: string): StatusCause[] {
+  if (!isObject(spec)) return [Causes.required(`${path}.containers`)];
+  const causes = [
+    ...containerCauses(spec['containers'], `${path}.containers`, true),
+    ...containerCauses(spec['initContainers'], `${path}.initContainers`, false),
+  ];
+  const rp = spec['restartPolicy'];
+  if (rp !== undefined && (typeof rp !== 'string' || !['Always', 'OnFailure', 'Never'].includes(rp)))
+    causes.push(Causes.notSupported(`${path}.restartPolicy`, rp, ['Always', 'OnFailure', 'Never']));
+  return causes;
+}
+
+function selectorMatches(sel: JsonObject, labels: JsonObject): boolean {
+  const ml = isObject(sel['matchLabels']) ? sel['matchLabels'] : {};
+  if (!Object.entries(ml).every(([k, v]) => labels[k] === v)) return false;
+  const exprs = Array.isArray(sel['matchExpressions']) ? sel['matchExpressions'] : [];
+  return exprs.every((e) => {
+    if (!isObject(e)) return false;
+    const key = str(e['key']) ?? '';
+    const values = Array.isArray(e['values']) ? e['values'].map(String) : [];
+    const has = key in labels;
+    switch (e['operator']) {
+      case 'In':
+        return has && values.includes(String(labels[key]));
+      case 'NotIn':
+        return !has || !values.includes(String(labels[key]));
+      case 'Exists':
+        return has;
+      case 'DoesNotExist':
+        return !has;
+      default:
+        return false;
+    }
+  });
+}
+
+function workloadCauses(o: JsonObject): StatusCause[] {
+  const spec = isObject(o['spec']) ? o['spec'] : {};
+  const causes: StatusCause[] = [];
+  const sel = spec['selector'];
+  const tpl = isObject(spec['template']) ? spec['template'] : {};
+  const tplMeta = isObject(tpl['metadata']) ? tpl['metadata'] : {};
+  const labels = isObject(tplMeta['labels']) ? tplMeta['labels'] : {};
+  if (!isObject(sel)) causes.push(Causes.required('spec.selector'));
+  else {
+    const empty =
+      Object.keys(isObject(sel['matchLabels']) ? sel['matchLabels'] : {}).length === 0 &&
+      (!Array.isArray(sel['matchExpressions']) || sel['matchExpressions'].length === 0);
+    if (empty)
+      causes.push(Causes.invalidValue('spec.selector', sel, 'empty selector is invalid for deployment'));
+    else if (!selectorMatches(sel, labels))
+      causes.push(
+        Causes.invalidValue(
+          'spec.template.metadata.labels',
+          labels,
+          '`selector` does not match template `labels`',
+        ),
+      );
+  }
+  causes.push(...podSpecCauses(tpl['spec'], 'spec.template.spec'));
+  const replicas = spec['replicas'];
+  if (typeof replicas === 'number' && replicas < 0)
+    causes.push(Causes.invalidValue('spec.replicas', replicas, 'must be greater than or equal to 0'));
+  return causes;
+}
+
+/** Type-specific validation (create and update). */
+export function validate(r: ResourceInfo, o: JsonObject): StatusCause[] {
+  switch (`${r.group}/${r.resource}`) {
+    case '/pods':
+      return podSpecCauses(o['spec'], 'spec');
+    case 'apps/deployments':
+    case 'apps/replicasets':
+    case 'apps/daemonsets':
+      return workloadCauses(o);
+    case '/configmaps':
+    case '/secrets': {
+      const causes: StatusCause[] = [];
+      for (const f of ['data', 'binaryData', 'stringData']) {
+        const d = o[f];
+        if (!isObject(d)) continue;
+        for (const [k, v] of Object.entries(d)) {
+          if (!/^[-._a-zA-Z0-9]+$/.test(k) || k.length > 253)
+            causes.push(
+              Causes.invalidValue(
+                `${f}[${k}]`,
+                k,
+                "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+              ),
+            );
+          if (
+            r.resource === 'secrets' &&
+            f === 'data' &&
+            (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
+          )
+            causes.push(Causes.invalidValue(`data[${k}]`, v, 'illegal base64 data'));
+        }
+      }
+      return causes;
+    }
+    case '/services': {
+      const spec = isObject(o['spec']) ? o['spec'] : {};
+      const headless = spec['clusterIP'] === 'None' || spec['type'] === 'ExternalName';
+      if (!headless && (!Array.isArray(spec['ports']) || spec['ports'].length === 0))
+        return [Causes.required('spec.ports')];
+      return [];
+    }
+    default:
+      return [];
+  }
+}
+
+const POD_MUTABLE =
+  'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
+
+/** Update-only rules (immutability) on top of validate(). */
+export function validateUpdate(r: ResourceInfo, old: JsonObject, o: JsonObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  if (r.group === '' && r.resource === 'pods') {
+    const mask = (spec: unknown): unknown => {
+      if (!isObject(spec)) return spec;
+      const s = structuredClone(spec);
+      for (const k of ['containers', 'initContainers'])
+        if (Array.isArray(s[k])) for (const c of s[k]) if (isObject(c)) delete c['image'];
+      delete s['activeDeadlineSeconds'];
+      delete s['tolerations'];
+      delete s['terminationGracePeriodSeconds'];
+      // spec.nodeName is set once, by the binding subresource.
+      if (s['nodeName'] === undefined) delete s['nodeName'];
+      return s;
+    };
+    const os = mask(old['spec']);
+    const ns = mask(o['spec']);
+    if (isObject(os) && isObject(ns) && ns['nodeName'] === undefined) delete os['nodeName'];
+    if (!deepEqual(os, ns)) causes.push(Causes.forbidden('spec', POD_MUTABLE));
+  }
+  if ((r.group === '' && r.resource === 'configmaps') || (r.group === '' && r.resource === 'secrets')) {
+    if (old['immutable'] === true) {
+      for (const f of ['data', 'binaryData'])
+        if (!deepEqual(old[f], o[f]))
+          causes.push(Causes.forbidden(f, 'field is immutable when `immutable` is set'));
+    }
+  }
+  if (
+    r.group === 'apps' &&
+    !deepEqual(
+      (old['spec'] as JsonObject | undefined)?.['selector'],
+      (o['spec'] as JsonObject | undefined)?.['selector'],
+    )
+  )
+    causes.push(
+      Causes.invalidValue(
+        'spec.selector',
+        (o['spec'] as JsonObject | undefined)?.['selector'],
+        'field is immutable',
+      ),
+    );
+  const om = metaOf(old);
+  const nm = metaOf(o);
+  if (nm['uid'] !== undefined && nm['uid'] !== om['uid'])
+    causes.push(Causes.invalidValue('metadata.uid', nm['uid'], 'field is immutable'));
+  return causes;
+}
