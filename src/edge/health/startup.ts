@@ -167,6 +167,8 @@ export async function runStartupCheck(opts: StartupCheckOptions): Promise<Startu
   }
 
   const ev = opts.library.evaluate();
+  // "records the outcome, and starts" (issue 10): the verdict is durable before serving begins.
+  await opts.library.flush();
   const failedCritical = ev.units.filter((u) => u.critical && u.state === 'fail');
   const report: StartupReport = {
     at: ev.at,
