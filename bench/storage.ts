@@ -3,7 +3,7 @@
  * Prints one JSON document, then a human summary. Figures, not assertions (STYLE, DESIGN §9).
  *
  * - creates/s and updates/s with synchronous FULL (the default) and NORMAL
- * - list of 10,000 objects: all at once, in pages of 500, and at an old revision
+ * - list of 10,000 objects: all at once, in pages of 500, and at an old revision; compaction
  * - watch fan-out: time from the start of a write until all 100 watchers have the event
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -72,6 +72,8 @@ function lists(): {
   listPagedMs: number;
   pages: number;
   listOldRevisionMs: number;
+  compactRevisions: number;
+  compactMs: number;
 } {
   const count = 10_000;
   const s = SqliteStorage.open(join(dir, 'list.db'), { synchronous: 'NORMAL' });
@@ -99,8 +101,12 @@ function lists(): {
   const atOld = s.list(prefix, { revision: old });
   const listOldRevisionMs = performance.now() - t0;
   if (!atOld.ok || atOld.value.items.length !== count) throw new Error('old list failed');
+  const revisions = s.currentRevision();
+  t0 = performance.now();
+  s.compact(revisions);
+  const compactMs = performance.now() - t0;
   s.close();
-  return { count, listAllMs, listPagedMs, pages, listOldRevisionMs };
+  return { count, listAllMs, listPagedMs, pages, listOldRevisionMs, compactRevisions: revisions, compactMs };
 }
 
 interface Fanout {
@@ -178,6 +184,7 @@ try {
       listAllMs: round(list.listAllMs),
       listPagedMs: round(list.listPagedMs),
       listOldRevisionMs: round(list.listOldRevisionMs),
+      compactMs: round(list.compactMs),
     },
     watchFanout: fan,
   };
@@ -189,6 +196,7 @@ try {
       `  synchronous=FULL   ${full.createsPerSec} creates/s, ${full.updatesPerSec} updates/s`,
       `  synchronous=NORMAL ${normal.createsPerSec} creates/s, ${normal.updatesPerSec} updates/s`,
       `list of ${list.count} objects: ${result.list.listAllMs} ms at once, ${result.list.listPagedMs} ms in ${list.pages} pages of 500, ${result.list.listOldRevisionMs} ms at an old revision`,
+      `compaction of ${list.compactRevisions} revisions (2,500 superseded rows): ${result.list.compactMs} ms`,
       `watch fan-out to ${fan.watchers} watchers (${fan.writes} writes): after the commit p50 ${fan.fanoutP50Ms} ms, p99 ${fan.fanoutP99Ms} ms, max ${fan.fanoutMaxMs} ms;`,
       `  write start to all watchers p50 ${fan.writeToAllP50Ms} ms, p99 ${fan.writeToAllP99Ms} ms (synchronous=NORMAL)`,
     ].join('\n'),

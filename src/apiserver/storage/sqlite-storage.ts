@@ -395,7 +395,8 @@ export class SqliteStorage implements Storage {
     if (this.closed) return err(closedError());
     const from = Math.max(0, Math.floor(opts.fromRevision));
     if (from < this.compacted) return err(compactedError(from, this.compacted, false));
-    const maxBuffered = opts.maxBuffered ?? this.config.watchMaxBuffered;
+    // A buffer below 1 would close every watcher on its first event.
+    const maxBuffered = Math.max(1, Math.floor(opts.maxBuffered ?? this.config.watchMaxBuffered));
     const pageSize = Math.max(1, Math.min(this.config.watchPageSize, maxBuffered));
     // The first replay page is read in the constructor, in this same tick (watcher.ts).
     const w = this.run(

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import Database from 'better-sqlite3';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
 import { SqliteStorage, StorageCompactor, type Compactable } from '../../../src/apiserver/storage/index.js';
@@ -94,16 +95,19 @@ describe('storage compaction', () => {
     w.close();
   });
 
-  it('storage — the compactor keeps the last N revisions', () => {
-    const s = t.open(undefined, { synchronous: 'NORMAL' });
+  it('storage — the compactor keeps the last N revisions, in steps', async () => {
+    const registry = new Registry();
+    const s = t.open(undefined, { synchronous: 'NORMAL' }, { registry });
     for (let k = 0; k < 30; k++) unwrap(s.create(`${P}x${k}`, obj(`x${k}`)));
-    const c = new StorageCompactor(s, { keepRevisions: 10 });
-    expect(c.tick()).toBe(20);
+    const c = new StorageCompactor(s, { keepRevisions: 10, stepRevisions: 3 });
+    expect(await c.tick()).toBe(20);
     expect(s.compactedRevision()).toBe(20);
-    expect(c.tick()).toBe(20); // nothing new: no change
+    expect(await c.tick()).toBe(20); // nothing new: no change
+    // 3, 6, …, 18, 20: seven steps, the event loop free between them.
+    expect(await registry.metrics()).toMatch(/tether_apiserver_storage_compactions_total 7/);
   });
 
-  it('storage — the compactor keeps the last T of history (upstream 5-minute rule)', () => {
+  it('storage — the compactor keeps the last T of history (upstream 5-minute rule)', async () => {
     let now = 1_000_000;
     const fake: Compactable & { rev: number; compactedTo: number[] } = {
       rev: 0,
@@ -120,16 +124,16 @@ describe('storage compaction', () => {
     };
     const c = new StorageCompactor(fake, { keepMs: 300_000 }, { now: () => now });
     fake.rev = 100;
-    expect(c.tick()).toBe(0); // no sample is 5 minutes old yet
+    expect(await c.tick()).toBe(0); // no sample is 5 minutes old yet
     now += 200_000;
     fake.rev = 150;
-    expect(c.tick()).toBe(0);
+    expect(await c.tick()).toBe(0);
     now += 100_000; // the first sample (rev 100) is now exactly 5 minutes old
     fake.rev = 170;
-    expect(c.tick()).toBe(100);
+    expect(await c.tick()).toBe(100);
     now += 300_000;
     fake.rev = 400;
-    expect(c.tick()).toBe(170);
+    expect(await c.tick()).toBe(170);
     expect(fake.compactedTo).toEqual([100, 170]);
   });
 
