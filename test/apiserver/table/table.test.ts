@@ -186,7 +186,7 @@ describe('table — pods', () => {
     expect(toTable(t('Pod'), [pod()], { includeObject: 'None', now: NOW }, {}).rows).toEqual([
       expect.objectContaining({ object: null }),
     ]);
-    const full = toTable(
+    const full: J = toTable(
       t('Pod'),
       [pod()],
       { includeObject: 'Object', now: NOW },
@@ -562,7 +562,7 @@ describe('table — CRDs, custom resources and unknown kinds', () => {
         ratio: 0.5,
       },
     };
-    const tb = toTable(
+    const tb: J = toTable(
       t('Device', 'devices.tether.io'),
       [dev],
       { includeObject: 'Metadata', printerColumns: columns, now: NOW },
@@ -595,7 +595,7 @@ describe('table — CRDs, custom resources and unknown kinds', () => {
   });
 
   it('custom resources — no printer columns means NAME and AGE', () => {
-    const tb = toTable(
+    const tb: J = toTable(
       t('Device', 'devices.tether.io'),
       [{ metadata: { name: 'd', creationTimestamp: ago(10) } }],
       { includeObject: 'Metadata', printerColumns: [], now: NOW },
