@@ -116,6 +116,49 @@ describe('edge/cri errors', () => {
     }
   });
 
+  it('edge/cri — when the runtime comes back the same client recovers without a restart', async () => {
+    const later = path.join(dir, 'later.sock');
+    const registry = createRegistry();
+    const rt = new CriRuntime(
+      { endpoint: later, requestTimeoutMs: 5_000, maxReconnectBackoffMs: 300 },
+      { logger: silentLogger(), registry },
+    );
+    await rt.start();
+    const late = new Server();
+    try {
+      expect(((await rt.version().catch((x: unknown) => x)) as CriError).code).toBe('UNAVAILABLE');
+      const def = loadSync(protoPath(), { keepCase: true, longs: String, enums: String, defaults: true });
+      late.addService(def['runtime.v1.RuntimeService'] as ServiceDefinition, {
+        Version: (_call: Call, cb: Reply) => {
+          cb(null, {
+            version: '0.1.0',
+            runtime_name: 'late',
+            runtime_version: '1',
+            runtime_api_version: 'v1',
+          });
+        },
+      });
+      await new Promise<void>((resolve, reject) => {
+        late.bindAsync(`unix://${later}`, ServerCredentials.createInsecure(), (e) => {
+          if (e) reject(e);
+          else resolve();
+        });
+      });
+      let name = '';
+      for (let i = 0; i < 50 && name === ''; i++) {
+        name = await rt.version().then(
+          (v) => v.runtimeName,
+          () => '',
+        );
+        if (name === '') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(name).toBe('late');
+    } finally {
+      await rt.stop();
+      late.forceShutdown();
+    }
+  });
+
   it('edge/cri — errors map by gRPC status code, never by message text', async () => {
     const { rt } = runtime(fakeSocket);
     await rt.start();

@@ -141,6 +141,9 @@ describe('edge/cri runtime (real containerd)', () => {
     const url = await rt.exec(containerId, { cmd: ['sh'], stdin: true, tty: true });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\//);
 
+    expect(await rt.attach(containerId, { stdin: true })).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/attach\//);
+    expect(await rt.portForward(sandboxId, [80])).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/portforward\//);
+
     const stats = await waitFor('container stats', async () => {
       const s = await rt.containerStats(containerId);
       return s?.memory?.workingSetBytes === undefined ? undefined : s;
