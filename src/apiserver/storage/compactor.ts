@@ -144,13 +144,21 @@ export class StorageCompactor implements Component {
   private async run(): Promise<number> {
     this.record();
     const target = this.target();
+    const from = this.storage.compactedRevision();
+    const t0 = performance.now();
     try {
-      let done = this.storage.compactedRevision();
+      let done = from;
       while (done < target && !this.stopping) {
         const step = Math.min(target, done + this.config.stepRevisions);
         this.storage.compact(step);
         done = this.storage.compactedRevision();
         if (done < target) await yieldToLoop();
+      }
+      if (done > from) {
+        this.logger.info(
+          { from, to: done, ms: Math.round(performance.now() - t0) },
+          'storage history compacted',
+        );
       }
     } catch (e) {
       this.logger.error({ err: errorMessage(e), target }, 'compaction failed');

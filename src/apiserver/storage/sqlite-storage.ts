@@ -211,6 +211,8 @@ export class SqliteStorage implements Storage {
       if (mode !== 'wal')
         throw new StorageFailure('STORAGE_INTERNAL', `could not enable WAL (journal_mode=${String(mode)})`);
       db.pragma(`synchronous = ${cfg.synchronous}`);
+      // After a checkpoint, truncate the WAL back to this size instead of keeping its peak.
+      db.pragma('journal_size_limit = 16777216');
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') {
         throw new StorageFailure('STORAGE_CORRUPT', `integrity check of ${path} failed: ${String(check)}`);
@@ -439,7 +441,8 @@ export class SqliteStorage implements Storage {
     }
     for (const w of [...this.watchers]) w.compacted(target);
     this.metrics.compactions.inc();
-    this.logger.info(
+    // Debug: the compactor calls this in many small steps and logs once per run.
+    this.logger.debug(
       { from: started, to: target, deletedRows: deleted, ms: Math.round(performance.now() - t0) },
       'storage compacted',
     );
