@@ -144,6 +144,22 @@ function uniq(xs: readonly string[]): string[] {
   return [...new Set(xs)];
 }
 
+/** The node's resolv.conf as kubelet reads it (parseResolvConf): nameserver, search/domain, options. */
+export function parseResolvConf(text: string): DnsConfig {
+  const servers: string[] = [];
+  let searches: string[] = [];
+  const options: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    const [key, ...fields] = line.split(/\s+/);
+    if (key === 'nameserver' && fields[0] !== undefined) servers.push(fields[0]);
+    // The last search or domain line wins, as in the resolver.
+    else if (key === 'search' || key === 'domain') searches = fields.filter((f) => f !== '.');
+    else if (key === 'options') options.push(...fields);
+  }
+  return { servers, searches, options };
+}
+
 /** kubelet GetPodDNS: the pod's DNS policy, then pod.spec.dnsConfig merged on top. */
 export function podDns(pod: Pod, opts: DnsOptions): DnsConfig {
   const policy = pod.spec.dnsPolicy ?? 'ClusterFirst';

@@ -73,6 +73,7 @@ export {
   podDns,
   podHostname,
   podLogDirectory,
+  parseResolvConf,
   sandboxLabels,
   type BuildError,
   type ContainerOptions,

@@ -4,6 +4,7 @@ import {
   buildSandboxConfig,
   expand,
   podCgroupParent,
+  parseResolvConf,
   podDns,
   type DnsOptions,
   type Pod,
@@ -196,6 +197,27 @@ describe('edge/cri pod DNS (kubelet GetPodDNS)', () => {
     ]);
     expect(podDns(webPod(), { ...DNS, clusterDns: [] })).toEqual(DNS.host);
     expect(podDns(webPod({ dnsPolicy: 'Default' }), DNS)).toEqual(DNS.host);
+  });
+});
+
+describe('edge/cri resolv.conf', () => {
+  it('edge/cri — nameservers, the last search/domain line and options are read; comments ignored', () => {
+    const text = [
+      '# generated',
+      'domain old.example',
+      'nameserver 192.168.1.1',
+      'nameserver 10.0.0.53 # office',
+      'search lan corp.example',
+      'options edns0 ndots:2',
+      '; nameserver 9.9.9.9',
+      '',
+    ].join('\n');
+    expect(parseResolvConf(text)).toEqual({
+      servers: ['192.168.1.1', '10.0.0.53'],
+      searches: ['lan', 'corp.example'],
+      options: ['edns0', 'ndots:2'],
+    });
+    expect(parseResolvConf('')).toEqual({ servers: [], searches: [], options: [] });
   });
 });
 
