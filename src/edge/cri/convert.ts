@@ -308,7 +308,7 @@ export function containerStatusFromWire(w: WContainerStatus): ContainerStatus {
   };
 }
 
-function fsFromWire(w: WFilesystemUsage): FilesystemUsage {
+export function fsFromWire(w: WFilesystemUsage): FilesystemUsage {
   const out: FilesystemUsage = { timestampNs: nanos(w.timestamp), mountpoint: w.fs_id?.mountpoint ?? '' };
   const used = u64(w.used_bytes);
   const inodes = u64(w.inodes_used);
@@ -363,4 +363,3 @@ export function imageFromWire(w: WImage): Image {
   return out;
 }
 
-export { fsFromWire };
