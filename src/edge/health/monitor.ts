@@ -72,6 +72,18 @@ export class HealthMonitor implements Component {
   async start(): Promise<void> {
     if (this.library !== undefined) throw new LifecycleError('health monitor already started');
     this.disposables = new DisposableStore();
+    try {
+      await this.startInner();
+    } catch (e) {
+      // A failed start releases what it acquired, so start() may be retried (STYLE §3).
+      await this.disposables.dispose().catch(() => undefined);
+      this.library = undefined;
+      this.runner = undefined;
+      throw e;
+    }
+  }
+
+  private async startInner(): Promise<void> {
     const libOpts: ConstructorParameters<typeof StateLibrary>[0] = {
       rule: this.config.rule,
       now: this.now,

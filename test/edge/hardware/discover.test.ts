@@ -2,6 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   LABEL_VALUE_RE,
@@ -335,5 +336,19 @@ describe('hardware discovery on this machine', () => {
     expect(r.cpu.count).toBeGreaterThan(0);
     expect(r.nodeInfo.kernelVersion).toMatch(/^\d+\.\d+/u);
     expectValidLabels(r.labels);
+  });
+});
+
+describe('hardware label sanitising (property)', () => {
+  it('hardware — any string sanitises to a valid label value or to nothing', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (s) => {
+        const v = sanitizeLabelValue(s);
+        if (v === undefined) return;
+        expect(v).toMatch(LABEL_VALUE_RE);
+        expect(v.length).toBeGreaterThan(0);
+        expect(v.length).toBeLessThanOrEqual(63);
+      }),
+    );
   });
 });

@@ -291,6 +291,23 @@ describe('health monitor component', () => {
     }
   });
 
+  it('health — a failed start releases its metrics and timers', async () => {
+    const registry = createRegistry();
+    const unit = makeUnit('runtime', resolveUnit('runtime', undefined), () => Promise.resolve(1));
+    const bad = new HealthMonitor({
+      config: { root: dir },
+      registry,
+      replaceBuiltins: true,
+      units: [unit, unit],
+    });
+    await expect(bad.start()).rejects.toThrow(/already running/u);
+    expect(await registry.metrics()).not.toContain('tether_health');
+    const good = new HealthMonitor({ config: { root: dir }, registry, replaceBuiltins: true, units: [unit] });
+    await good.start();
+    expect(good.evaluate().statusString).toMatch(/^runtime=01@/u);
+    await good.stop();
+  });
+
   it('health — monitor rejects a bad config at construction with a ConfigError', () => {
     expect(() => new HealthMonitor({ config: { units: { cpu: { window: -1 } } } })).toThrow(
       /health\.units\.cpu\.window/u,
