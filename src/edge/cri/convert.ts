@@ -362,4 +362,3 @@ export function imageFromWire(w: WImage): Image {
   if (w.uid !== null) out.uid = num(w.uid.value);
   return out;
 }
-
