@@ -417,7 +417,8 @@ export type Sync = Envelope<'sync'>;
 export type Ack = Envelope<'ack'>;
 export type Nack = Envelope<'nack'>;
 export type Status = Envelope<'status'>;
-export type Event = Envelope<'event'>;
+/** Named so it does not shadow the DOM/Node global `Event`. */
+export type EventEnvelope = Envelope<'event'>;
 export type Query = Envelope<'query'>;
 export type Reply = Envelope<'reply'>;
 export type StreamOpen = Envelope<'streamOpen'>;
