@@ -236,6 +236,7 @@ export class SqliteStorage implements Storage {
     this.closed = true;
     for (const w of [...this.watchers]) w.close('CLOSED');
     this.stmtCache.clear();
+    this.metrics.dispose();
     this.db.close();
     this.logger.info({ path: this.path, revision: this.rev }, 'storage closed');
   }

@@ -130,5 +130,11 @@ describe('storage crud', () => {
     const size = /tether_apiserver_storage_db_size_bytes (\d+)/.exec(text)?.[1];
     expect(Number(size)).toBeGreaterThan(0);
     expect(s.quickCheck()).toBe('ok');
+    // Close unregisters, so a restart in the same process can register again.
+    s.close();
+    expect(await registry.metrics()).not.toMatch(/tether_apiserver_storage/);
+    const again = t.open(s.path, {}, { registry });
+    expect(await registry.metrics()).toMatch(/tether_apiserver_storage_revision 2/);
+    again.close();
   });
 });
