@@ -56,8 +56,70 @@ export function pruneUnknown(obj: JsonObject, schema: FieldSchema): string[] {
   return out;
 }
 
+const ANY: FieldSchema = { type: 'any' };
+const SCALAR: FieldSchema = { type: 'scalar' };
+const META: FieldSchema = {
+  type: 'object',
+  properties: Object.fromEntries(
+    [
+      'name',
+      'generateName',
+      'namespace',
+      'selfLink',
+      'uid',
+      'resourceVersion',
+      'generation',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'labels',
+      'annotations',
+      'ownerReferences',
+      'finalizers',
+      'managedFields',
+    ].map((k) => [k, ANY]),
+  ),
+};
+
+/** Top-level fields per kind: the fallback when the OpenAPI module has no schema for a kind. */
+const TOP: Record<string, readonly string[]> = {
+  ConfigMap: ['data', 'binaryData', 'immutable'],
+  Secret: ['data', 'stringData', 'type', 'immutable'],
+  Endpoints: ['subsets'],
+  ServiceAccount: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
+  Event: [
+    'involvedObject',
+    'reason',
+    'message',
+    'source',
+    'firstTimestamp',
+    'lastTimestamp',
+    'count',
+    'type',
+    'eventTime',
+    'series',
+    'action',
+    'related',
+    'reportingComponent',
+    'reportingInstance',
+    'regarding',
+    'note',
+    'reportingController',
+    'deprecatedSource',
+    'deprecatedFirstTimestamp',
+    'deprecatedLastTimestamp',
+    'deprecatedCount',
+  ],
+};
+
+function fallbackSchema(kind: string): FieldSchema {
+  const props: Record<string, FieldSchema> = { apiVersion: SCALAR, kind: SCALAR, metadata: META };
+  for (const k of TOP[kind] ?? ['spec', 'status']) props[k] = ANY;
+  return { type: 'object', properties: props };
+}
+
 export function builtinSchema(group: string, version: string, kind: string): FieldSchema | undefined {
-  return knownFields(group, version, kind);
+  return knownFields(group, version, kind) ?? fallbackSchema(kind);
 }
 
 /** Applies the directive to the unknown fields found: an error, warnings, or nothing. */

@@ -51,12 +51,7 @@ import { handleScaleGet, handleScaleUpdate } from './handlers/scale.js';
 import { handleUpdate } from './handlers/update.js';
 import { handleWatch } from './handlers/watch.js';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
-import {
-  openApiV2,
-  openApiV3GroupVersion,
-  openApiV3Index,
-  type ResourceDescriptor,
-} from './openapi/index.js';
+import { OpenApiDocs } from './openapi-serve.js';
 import { CertificateAuthority, loadOrIssueServing } from './pki.js';
 import { parseRequest, type ResourceRequest } from './requestinfo.js';
 import { ResourceTable, type ResourceInfo } from './resources.js';
@@ -84,6 +79,7 @@ interface Running {
   ca: CertificateAuthority | undefined;
   url: string;
   abort: AbortController;
+  openapi: OpenApiDocs;
 }
 
 interface Metrics {
@@ -218,7 +214,19 @@ export class ApiServer implements Component {
       const port = (server.address() as AddressInfo).port;
       const host = c.host === '0.0.0.0' ? '127.0.0.1' : c.host.includes(':') ? `[${c.host}]` : c.host;
       const url = c.advertiseUrl ?? `${ca === undefined ? 'http' : 'https'}://${host}:${port}`;
-      this.running = { storage, compactor, server, store, table, crds, authn, ca, url, abort };
+      this.running = {
+        storage,
+        compactor,
+        server,
+        store,
+        table,
+        crds,
+        authn,
+        ca,
+        url,
+        abort,
+        openapi: new OpenApiDocs(table),
+      };
       await compactor.start();
       await this.writeAdminKubeconfig();
       this.logger.info({ url, dataDir: c.dataDir }, 'apiserver listening');
@@ -319,17 +327,6 @@ export class ApiServer implements Component {
       );
       if (!res.ok && res.error.reason !== 'AlreadyExists') throw res.error;
     }
-  }
-
-  private descriptors(table: ResourceTable): ResourceDescriptor[] {
-    return table.all().map((r) => ({
-      group: r.group,
-      version: r.version,
-      kind: r.kind,
-      resource: r.resource,
-      namespaced: r.namespaced,
-      ...(r.custom?.schema === undefined ? {} : { schema: r.custom.schema }),
-    }));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -492,11 +489,11 @@ export class ApiServer implements Component {
           writeError(res, Errors.notAcceptable(['application/json']));
           return;
         }
-        writeJson(res, 200, openApiV2(this.descriptors(table)));
+        writeRaw(res, run.openapi.v2Text());
         return;
       }
       case '/openapi/v3':
-        writeJson(res, 200, openApiV3Index(this.descriptors(table)));
+        writeRaw(res, run.openapi.v3IndexText());
         return;
       default:
         break;
@@ -504,13 +501,13 @@ export class ApiServer implements Component {
     const parts = path.split('/').filter((p) => p !== '');
     if (parts[0] === 'openapi' && parts[1] === 'v3') {
       const gvParts = parts.slice(2);
-      let doc: unknown;
+      let doc: { text: string } | undefined;
       if (gvParts[0] === 'api' && gvParts.length === 2)
-        doc = openApiV3GroupVersion('', gvParts[1] ?? '', this.descriptors(table));
+        doc = run.openapi.v3GroupVersion('', gvParts[1] ?? '');
       else if (gvParts[0] === 'apis' && gvParts.length === 3)
-        doc = openApiV3GroupVersion(gvParts[1] ?? '', gvParts[2] ?? '', this.descriptors(table));
+        doc = run.openapi.v3GroupVersion(gvParts[1] ?? '', gvParts[2] ?? '');
       if (doc === undefined) writeError(res, Errors.pathNotFound());
-      else writeJson(res, 200, doc);
+      else writeRaw(res, doc.text);
       return;
     }
     if (parts[0] === 'api' && parts.length === 2) {
@@ -538,6 +535,14 @@ export class ApiServer implements Component {
 /** Paths upstream serves to anyone (system:public-info-viewer). */
 function isPublicPath(path: string): boolean {
   return path === '/healthz' || path === '/livez' || path === '/readyz' || path === '/version';
+}
+
+function writeRaw(res: ServerResponse, text: string): void {
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+  });
+  res.end(text);
 }
 
 function writeAggregated(res: ServerResponse, body: unknown, contentType: string): void {

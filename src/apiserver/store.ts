@@ -154,7 +154,12 @@ export class ObjectStore {
       const schema = builtinSchema(r.group, r.version, r.kind);
       if (schema !== undefined) unknown = pruneUnknown(o, schema);
     }
-    return judgeUnknown(unknown, opts.fieldValidation, opts.warnings);
+    return judgeUnknown(
+      unknown,
+      opts.fieldValidation,
+      opts.warnings,
+      `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: `,
+    );
   }
 
   private validateAll(
