@@ -250,8 +250,27 @@ export function compareResults(
   return out;
 }
 
+function globToRegExp(glob: string, star: string): string {
+  return glob
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join(star);
+}
+
+/**
+ * The known difference covering `d`, if any. `step` is a `case/step` key where `*` matches
+ * anything; `path` matches the difference's path or a subtree of it (`body` covers
+ * `body.message`), where `*` matches one path segment or index (`body.items[*].kind`).
+ */
 export function isKnown(d: Difference, known: readonly KnownDifference[]): KnownDifference | undefined {
-  return known.find((k) => k.step === d.key && d.path.startsWith(k.path));
+  return known.find((k) => {
+    const path = new RegExp(`^${globToRegExp(k.path, '[^.\\[\\]]*')}($|[.[])`);
+    return stepMatches(k, d.key) && path.test(d.path);
+  });
+}
+
+export function stepMatches(k: KnownDifference, key: string): boolean {
+  return new RegExp(`^${globToRegExp(k.step, '.*')}$`).test(key);
 }
 
 export function formatDifference(d: Difference): string {

@@ -73,7 +73,7 @@ describe('upstream control plane', () => {
       // A second create of the same name is refused like on any real cluster.
       const again = await kubectl(plane(), ['-n', NS, 'create', 'configmap', 'cfg'], { allowFailure: true });
       expect(again.code).not.toBe(0);
-      expect(again.stderr).toContain('AlreadyExists');
+      expect(again.stderr).toContain('configmaps "cfg" already exists');
     },
   );
 
