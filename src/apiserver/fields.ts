@@ -127,10 +127,12 @@ export function judgeUnknown(
   unknown: readonly string[],
   mode: FieldValidation,
   warnings: string[],
+  prefix = '',
 ): Result<void, ApiError> {
   if (unknown.length === 0) return ok(undefined);
   const msgs = unknown.map((f) => `unknown field "${f}"`);
-  if (mode === 'Strict') return err(Errors.badRequest(`strict decoding error: ${msgs.join(', ')}`));
+  // Upstream's decoder error: `Pod in version "v1" cannot be handled as a Pod: strict decoding error: …`.
+  if (mode === 'Strict') return err(Errors.badRequest(`${prefix}strict decoding error: ${msgs.join(', ')}`));
   if (mode === 'Warn') warnings.push(...msgs);
   return ok(undefined);
 }
