@@ -305,6 +305,8 @@ export interface ContainerOptions {
   hostIP?: string;
   /** Change-detection hash kubelet stores in the container's annotations. */
   hash?: string;
+  /** More annotations for the runtime to keep (e.g. a preStop handler); ours win on clashes. */
+  annotations?: Readonly<Record<string, string>>;
   cpuCfsQuota?: boolean;
   cpuCfsQuotaPeriod?: number;
 }
@@ -414,6 +416,7 @@ export function containerLabels(pod: Pod, c: Container): Record<string, string> 
 
 function containerAnnotations(pod: Pod, c: Container, o: ContainerOptions): Record<string, string> {
   const a: Record<string, string> = {
+    ...o.annotations,
     [ANNOTATION_RESTART_COUNT]: String(o.attempt ?? 0),
     [ANNOTATION_TERMINATION_MESSAGE_PATH]: c.terminationMessagePath ?? '/dev/termination-log',
     [ANNOTATION_TERMINATION_MESSAGE_POLICY]: c.terminationMessagePolicy ?? 'File',

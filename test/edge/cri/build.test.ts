@@ -229,6 +229,7 @@ describe('edge/cri container config (kubelet generateContainerConfig)', () => {
     volumePaths: { data: '/var/lib/tether/pods/u/volumes/data', conf: '/var/lib/tether/pods/u/volumes/conf' },
     resolveValueFrom: (e: { name: string }) => (e.name === 'PASSWORD' ? 's3cret' : undefined),
     hash: 'abc123',
+    annotations: { 'tether.dev/pre-stop': 'exec', 'io.kubernetes.container.restartCount': '99' },
   };
 
   it('edge/cri — a container becomes the container config kubelet would send', () => {
@@ -270,6 +271,7 @@ describe('edge/cri container config (kubelet generateContainerConfig)', () => {
       'tether.dev/managed': 'true',
     });
     expect(c.annotations).toMatchObject({
+      'tether.dev/pre-stop': 'exec',
       'io.kubernetes.container.hash': 'abc123',
       'io.kubernetes.container.restartCount': '2',
       'io.kubernetes.container.terminationMessagePath': '/dev/termination-log',
