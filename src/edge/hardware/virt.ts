@@ -9,10 +9,12 @@ const DMI_HYPERVISORS: readonly (readonly [RegExp, Hypervisor])[] = [
   [/^KVM$|\bKVM\b/u, 'kvm'],
   [/OpenStack|Alibaba Cloud|Tencent Cloud|Hetzner|DigitalOcean|Scaleway|Linode/u, 'kvm'],
   [/^Amazon EC2$/u, 'amazon'],
-  [/^Google(?: Compute Engine)?$/u, 'google'],
+  // Chromebooks also say "Google" in sys_vendor: only GCE's product name counts.
+  [/^Google Compute Engine$/u, 'google'],
   [/VMware/u, 'vmware'],
   [/VirtualBox|innotek GmbH/u, 'virtualbox'],
-  [/^Microsoft Corporation$|Virtual Machine/u, 'hyperv'],
+  // Surface laptops say "Microsoft Corporation" too: Hyper-V guests are "Virtual Machine".
+  [/^Virtual Machine$/u, 'hyperv'],
   [/^Xen$|HVM domU/u, 'xen'],
   [/Parallels/u, 'parallels'],
   [/BHYVE/u, 'bhyve'],
@@ -101,6 +103,10 @@ async function detectHypervisor(
       // QEMU's DMI does not say whether KVM accelerates it; the paravirtual clock does.
       return hv === 'qemu' && kvmClock === true ? 'kvm' : hv;
     }
+  }
+  if ((await fs.list('/sys/bus/vmbus/devices')).length > 0) {
+    evidence.push('/sys/bus/vmbus devices');
+    return 'hyperv';
   }
   const xen = await fs.line('/sys/hypervisor/type');
   if (xen !== undefined) {

@@ -253,6 +253,9 @@ describe('hardware discovery on synthetic trees', () => {
       ['Microsoft Corporation', 'Virtual Machine', 'hyperv'],
       ['innotek GmbH', 'VirtualBox', 'virtualbox'],
       ['QEMU', 'Standard PC (i440FX + PIIX, 1996)', 'qemu'],
+      ['Google', 'Google Compute Engine', 'google'],
+      ['Google', 'Eve', undefined], // a Chromebook
+      ['Microsoft Corporation', 'Surface Pro 9', undefined],
     ];
     for (const [vendor, product, hv] of cases) {
       const root = await tree({
