@@ -396,6 +396,8 @@ export class SqliteStorage implements Storage {
 
   watch(prefix: string, opts: WatchOptions): Result<Watcher, StorageErrorLike> {
     if (this.closed) return err(closedError());
+    // A non-number here is a caller bug (the REST layer parses resourceVersion), not a value.
+    if (!Number.isFinite(opts.fromRevision)) throw new TypeError(`watch fromRevision ${opts.fromRevision}`);
     const from = Math.max(0, Math.floor(opts.fromRevision));
     if (from < this.compacted) return err(compactedError(from, this.compacted, false));
     // A buffer below 1 would close every watcher on its first event.
