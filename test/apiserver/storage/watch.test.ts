@@ -144,6 +144,18 @@ describe('storage watch', () => {
     ok.close();
   });
 
+  it('storage — a backlog longer than the buffer is replayed page by page, not closed as SLOW', async () => {
+    const s = t.open(undefined, { synchronous: 'NORMAL' });
+    for (let k = 0; k < 50; k++) unwrap(s.create(`${P}p${k}`, obj(`p${k}`)));
+    const w = unwrap(s.watch(P, { fromRevision: 0, maxBuffered: 10 }));
+    const evs = await take(w, 50);
+    expect(evs.map((e) => e.object.modRevision)).toEqual(Array.from({ length: 50 }, (_, k) => k + 1));
+    expect(w.closedReason).toBeUndefined();
+    unwrap(s.create(`${P}live`, obj('live')));
+    expect((await take(w, 1))[0]!.object.key).toBe(`${P}live`);
+    w.close();
+  });
+
   it('storage — watch from a future revision skips events up to it', async () => {
     const s = t.open();
     unwrap(s.create(`${P}a`, obj('a')));
