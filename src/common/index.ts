@@ -5,3 +5,4 @@ export * from './lifecycle.js';
 export * from './backoff.js';
 export * from './metrics.js';
 export * from './pki.js';
+export * from './heartbeat.js';

@@ -111,6 +111,8 @@ export class OwnershipIndex {
   private readonly referrers = new Map<ObjectKeyId, Set<NodeName>>();
   /** node → its pods */
   private readonly podsByNode = new Map<NodeName, Set<ObjectKeyId>>();
+  /** every key this index refers to, to turn ids back into structured keys */
+  private readonly keys = new Map<ObjectKeyId, ObjectKey>();
 
   /**
    * Records the latest state of a pod (undefined = deleted) and returns every (node, key) whose
@@ -127,6 +129,7 @@ export class OwnershipIndex {
         : undefined;
     const affected: Affected[] = [];
     if (before !== undefined) {
+      if (after === undefined) this.keys.delete(id);
       this.pods.delete(id);
       this.podsByNode.get(before.node)?.delete(id);
       affected.push({ node: before.node, key });
@@ -135,6 +138,8 @@ export class OwnershipIndex {
       }
     }
     if (after !== undefined) {
+      this.keys.set(id, key);
+      for (const r of after.refs) this.keys.set(keyId(r), r);
       this.pods.set(id, after);
       let set = this.podsByNode.get(after.node);
       if (set === undefined) this.podsByNode.set(after.node, (set = new Set<ObjectKeyId>()));
@@ -169,8 +174,12 @@ export class OwnershipIndex {
   }
 
   /** Everything that belongs to the node per this index (the desired inventory's keys). */
-  keysOf(node: NodeName): ObjectKeyId[] {
-    return [...(this.podsByNode.get(node) ?? []), ...(this.refCounts.get(node)?.keys() ?? [])];
+  keysOf(node: NodeName): ObjectKey[] {
+    const ids = [...(this.podsByNode.get(node) ?? []), ...(this.refCounts.get(node)?.keys() ?? [])];
+    return ids.flatMap((id) => {
+      const k = this.keys.get(id);
+      return k === undefined ? [] : [k];
+    });
   }
 
   /** true when the reference count went 0 → 1 */
@@ -200,7 +209,10 @@ export class OwnershipIndex {
     if (m.size === 0) this.refCounts.delete(node);
     const r = this.referrers.get(id);
     r?.delete(node);
-    if (r?.size === 0) this.referrers.delete(id);
+    if (r?.size === 0) {
+      this.referrers.delete(id);
+      this.keys.delete(id);
+    }
     return true;
   }
 }

@@ -1,0 +1,440 @@
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Counter, Gauge } from 'prom-client';
+import { z } from 'zod';
+import {
+  certInfo,
+  ConfigError,
+  errorMessage,
+  type CertInfo,
+  type Logger,
+  type Registry,
+} from '../../common/index.js';
+import {
+  decode,
+  mayReceive,
+  nodeName,
+  PROTOCOL_VERSION,
+  type Envelope,
+  type Hello,
+  type NodeName,
+  type SessionSettings,
+} from '../../protocol/index.js';
+import { EdgeSession, type CloseReason } from './session.js';
+
+export const HubConfigSchema = z.object({
+  host: z.string().default('0.0.0.0'),
+  port: z.number().int().min(0).max(65535).default(10350),
+  tls: z.object({ certPem: z.string().min(1), keyPem: z.string().min(1), caPem: z.string().min(1) }),
+  settings: z
+    .object({
+      windowSize: z.number().int().min(1).max(10_000).default(64),
+      keepaliveMs: z.number().int().min(50).default(15_000),
+      missedPongLimit: z.number().int().min(1).default(3),
+      maxFrameBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(4 * 1024 * 1024),
+      inventoryChunk: z.number().int().min(1).default(1000),
+    })
+    .prefault({}),
+  /** A session whose socket holds more than this many unsent bytes gets no new sync traffic. */
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024),
+  /** How long an edge has to send `hello` after the TLS handshake. */
+  helloTimeoutMs: z.number().int().min(10).default(10_000),
+});
+export type HubConfig = z.input<typeof HubConfigSchema>;
+
+/** Upper layer of the hub: the sync controller, streams, devices. */
+export interface HubHandler {
+  /** Extra admission check (revoked certificates, deleted nodes): a string refuses with that reason. */
+  admit?(node: NodeName, cert: CertInfo): string | undefined;
+  sessionOpened(s: EdgeSession, hello: Hello): void;
+  message(s: EdgeSession, env: Envelope): void;
+  sessionClosed(s: EdgeSession, reason: CloseReason): void;
+}
+
+/** Serves the edge bootstrap (token + CSR → certificate) on the same port, without a client certificate. */
+export interface BootstrapHandler {
+  join(req: {
+    token: string;
+    csr: string;
+    node: string;
+  }): Promise<
+    { ok: true; certificate: string; caBundle: string } | { ok: false; status: number; message: string }
+  >;
+}
+
+const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+export const EDGE_GROUP = 'tether:edges';
+
+/**
+ * The cloud hub (DESIGN §2): a TLS WebSocket server with one session per edge node. Identity
+ * comes only from the verified client certificate (CN = node name, O = tether:edges); a second
+ * connection of the same node replaces the first; bad frames are refused with a reason and
+ * never take the hub down.
+ */
+export class Hub {
+  readonly name = 'hub';
+  private readonly cfg: z.output<typeof HubConfigSchema>;
+  private server: Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private readonly sessions = new Map<NodeName, EdgeSession>();
+  private readonly metrics;
+  private handler: HubHandler | undefined;
+
+  constructor(
+    config: HubConfig,
+    private readonly log: Logger,
+    registry: Registry,
+    private readonly bootstrap?: BootstrapHandler,
+  ) {
+    const parsed = HubConfigSchema.safeParse(config);
+    if (!parsed.success)
+      throw new ConfigError(
+        'invalid hub configuration',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      );
+    this.cfg = parsed.data;
+    const registers = [registry];
+    this.metrics = {
+      connected: new Gauge({
+        name: 'tether_hub_connected_nodes',
+        help: 'Edge nodes with an open session',
+        registers,
+        collect: () => {
+          this.metrics.connected.set(this.sessions.size);
+        },
+      }),
+      rejected: new Counter({
+        name: 'tether_hub_rejected_frames_total',
+        help: 'Frames refused by the hub, by reason',
+        labelNames: ['reason'],
+        registers,
+      }),
+      refused: new Counter({
+        name: 'tether_hub_refused_connections_total',
+        help: 'Connections refused before a session, by reason',
+        labelNames: ['reason'],
+        registers,
+      }),
+      bytesIn: new Counter({
+        name: 'tether_hub_bytes_in_total',
+        help: 'Bytes received from edges',
+        registers,
+      }),
+      bytesOut: new Counter({
+        name: 'tether_hub_bytes_out_total',
+        help: 'Bytes sent to edges',
+        registers,
+        collect: () => undefined,
+      }),
+    };
+  }
+
+  setHandler(h: HubHandler): void {
+    this.handler = h;
+  }
+
+  get settings(): SessionSettings {
+    return this.cfg.settings;
+  }
+
+  get maxBufferedBytes(): number {
+    return this.cfg.maxBufferedBytes;
+  }
+
+  session(node: NodeName): EdgeSession | undefined {
+    return this.sessions.get(node);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** The bound address (port 0 in tests picks a free one). */
+  get port(): number {
+    const a = this.server?.address();
+    return typeof a === 'object' && a !== null ? a.port : this.cfg.port;
+  }
+
+  async start(): Promise<void> {
+    if (this.handler === undefined) throw new Error('hub started without a handler');
+    const server = createServer({
+      cert: this.cfg.tls.certPem,
+      key: this.cfg.tls.keyPem,
+      ca: this.cfg.tls.caPem,
+      requestCert: true,
+      // Verified below per request, so a refused edge gets a specific reason instead of a TLS alert.
+      rejectUnauthorized: false,
+    });
+    const wss = new WebSocketServer({ noServer: true, maxPayload: this.cfg.settings.maxFrameBytes });
+    server.on('request', (req, res) => {
+      void this.onRequest(req, res);
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.onUpgrade(req, socket, head, wss);
+    });
+    server.on('tlsClientError', (e) => {
+      this.metrics.refused.inc({ reason: 'tls' });
+      this.log.debug({ err: errorMessage(e) }, 'TLS handshake failed');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.cfg.port, this.cfg.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.wss = wss;
+    this.log.info({ port: this.port }, 'hub listening');
+  }
+
+  async stop(): Promise<void> {
+    for (const s of [...this.sessions.values()]) s.close('shutdown', 'cloud core shutting down');
+    this.wss?.close();
+    const server = this.server;
+    this.server = undefined;
+    if (server !== undefined) {
+      server.closeAllConnections();
+      await new Promise<void>((r) =>
+        server.close(() => {
+          r();
+        }),
+      );
+    }
+  }
+
+  private refuse(socket: Duplex, status: number, reason: string, metric: string): void {
+    this.metrics.refused.inc({ reason: metric });
+    const body = `${reason}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Bad Request'}\r\n` +
+        `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer): void {
+    if (req.url !== '/v1/connect') {
+      this.refuse(socket, 400, `unknown path ${req.url ?? ''}; edges connect to /v1/connect`, 'path');
+      return;
+    }
+    // An https server's upgrade socket is its TLSSocket (node:https); the type says Duplex.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+    const tls = socket as TLSSocket;
+    const peer = tls.getPeerX509Certificate();
+    if (peer === undefined) {
+      this.refuse(socket, 401, 'no client certificate: join the cloud first (tether edge join)', 'no-cert');
+      return;
+    }
+    if (!tls.authorized) {
+      const why = String(tls.authorizationError);
+      const reason =
+        why === 'CERT_HAS_EXPIRED'
+          ? 'client certificate has expired: rejoin with a new token (tether edge join)'
+          : `client certificate not accepted: ${why}`;
+      this.refuse(socket, 401, reason, why === 'CERT_HAS_EXPIRED' ? 'expired' : 'untrusted');
+      return;
+    }
+    const info = certInfo(peer.toString());
+    if (!info.organizations.includes(EDGE_GROUP) || !NODE_NAME.test(info.commonName)) {
+      this.refuse(socket, 403, `certificate ${info.commonName} is not an edge node certificate`, 'not-edge');
+      return;
+    }
+    const node = nodeName(info.commonName);
+    const denied = this.handler?.admit?.(node, info);
+    if (denied !== undefined) {
+      this.refuse(socket, 403, denied, 'denied');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      this.accept(node, ws);
+    });
+  }
+
+  private accept(node: NodeName, ws: WebSocket): void {
+    const handler = this.handler;
+    if (handler === undefined) return;
+    const log = this.log.child({ node });
+    const s = new EdgeSession(node, ws, this.cfg.settings, log, (sess, reason) => {
+      if (this.sessions.get(node) === sess) this.sessions.delete(node);
+      this.metrics.bytesOut.inc(sess.bytesOut);
+      log.info({ reason, session: sess.id }, 'edge session closed');
+      if (sess.greeted) handler.sessionClosed(sess, reason);
+    });
+    let greeted = false;
+    const helloTimer = setTimeout(() => {
+      s.close('protocol', `no hello within ${this.cfg.helloTimeoutMs} ms`);
+    }, this.cfg.helloTimeoutMs);
+    helloTimer.unref();
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      s.sawTraffic(data.byteLength);
+      this.metrics.bytesIn.inc(data.byteLength);
+      if (!isBinary) {
+        this.reject(
+          s,
+          'MALFORMED',
+          'text frames are not part of the protocol; send binary MessagePack frames',
+        );
+        return;
+      }
+      const r = decode(data, { maxFrameBytes: this.cfg.settings.maxFrameBytes });
+      if (!r.ok) {
+        this.reject(s, r.error.code, r.error.message);
+        return;
+      }
+      const env = r.value;
+      if (!greeted) {
+        if (env.kind !== 'hello') {
+          this.reject(s, 'UNEXPECTED', `the first frame must be hello, got ${env.kind}`);
+          s.close('protocol', 'first frame must be hello');
+          return;
+        }
+        if (!env.protocols.includes(PROTOCOL_VERSION)) {
+          s.close(
+            'protocol',
+            `no common protocol version (edge speaks ${env.protocols.join(',')}, cloud ${PROTOCOL_VERSION})`,
+          );
+          return;
+        }
+        clearTimeout(helloTimer);
+        greeted = true;
+        const previous = this.sessions.get(node);
+        this.sessions.set(node, s);
+        previous?.close('replaced', 'replaced by a newer connection of the same node');
+        s.markGreeted();
+        s.send({
+          kind: 'welcome',
+          session: s.id,
+          protocol: PROTOCOL_VERSION,
+          node,
+          serverTime: Date.now(),
+          settings: this.cfg.settings,
+        });
+        s.startKeepalive();
+        log.info(
+          { session: s.id, agent: env.agentVersion, replaced: previous !== undefined },
+          'edge session opened',
+        );
+        handler.sessionOpened(s, env);
+        return;
+      }
+      switch (env.kind) {
+        case 'ping':
+          s.send({ kind: 'pong', ref: env.id, echo: env.ts });
+          return;
+        case 'pong':
+          return;
+        case 'hello':
+          this.reject(s, 'UNEXPECTED', 'hello was already received on this session');
+          return;
+        default:
+          if (!mayReceive('cloud', env.kind)) {
+            this.reject(s, 'UNEXPECTED', `the cloud does not accept ${env.kind} messages`, env.id);
+            return;
+          }
+          try {
+            handler.message(s, env);
+          } catch (e) {
+            // A bug in a handler must not take down the session of every other node.
+            log.error({ err: errorMessage(e), kind: env.kind }, 'handler failed on a message');
+          }
+      }
+    });
+    ws.on('error', (e) => {
+      log.warn({ err: errorMessage(e) }, 'edge socket error');
+    });
+  }
+
+  private reject(s: EdgeSession, code: string, message: string, ref?: string): void {
+    this.metrics.rejected.inc({ reason: code });
+    this.log.warn({ node: s.node, code, message }, 'refused a frame');
+    s.send({
+      kind: 'nack',
+      of: 'message',
+      reason: code === 'UNEXPECTED' ? 'UNSUPPORTED' : 'INVALID',
+      message: `${code}: ${message}`,
+      retryable: false,
+      ...(ref === undefined ? {} : { ref: ref as Envelope['id'] }),
+    });
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const send = (status: number, body: unknown): void => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    };
+    try {
+      if (req.method === 'GET' && req.url === '/healthz') {
+        send(200, { status: 'ok', sessions: this.sessions.size });
+        return;
+      }
+      if (req.method === 'POST' && req.url === '/v1/bootstrap') {
+        if (this.bootstrap === undefined) {
+          send(404, { message: 'this cloud core does not accept joins' });
+          return;
+        }
+        const body = await readJson(req, 64 * 1024);
+        if (!body.ok) {
+          send(400, { message: body.message });
+          return;
+        }
+        const parsed = BootstrapRequest.safeParse(body.value);
+        if (!parsed.success) {
+          send(400, {
+            message: `invalid join request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          });
+          return;
+        }
+        const r = await this.bootstrap.join(parsed.data);
+        if (r.ok) send(200, { certificate: r.certificate, caBundle: r.caBundle });
+        else send(r.status, { message: r.message });
+        return;
+      }
+      send(404, { message: `no route for ${req.method ?? ''} ${req.url ?? ''}` });
+    } catch (e) {
+      this.log.error({ err: errorMessage(e) }, 'hub request failed');
+      send(500, { message: 'internal error' });
+    }
+  }
+}
+
+const BootstrapRequest = z.object({
+  token: z.string().min(1).max(256),
+  csr: z
+    .string()
+    .min(1)
+    .max(16 * 1024),
+  node: z.string().regex(NODE_NAME, 'must be a DNS-1123 subdomain (lower case letters, digits, - and .)'),
+});
+
+async function readJson(
+  req: IncomingMessage,
+  limit: number,
+): Promise<{ ok: true; value: unknown } | { ok: false; message: string }> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.byteLength;
+    if (size > limit) return { ok: false, message: `request body larger than ${limit} bytes` };
+    chunks.push(c);
+  }
+  try {
+    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+  } catch (e) {
+    return { ok: false, message: `request body is not JSON: ${errorMessage(e)}` };
+  }
+}

@@ -1,0 +1,9 @@
+export {
+  Hub,
+  HubConfigSchema,
+  EDGE_GROUP,
+  type HubConfig,
+  type HubHandler,
+  type BootstrapHandler,
+} from './hub.js';
+export { EdgeSession, type CloseReason } from './session.js';

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { Heartbeat, type Logger } from '../../common/index.js';
+import {
+  encode,
+  messageId,
+  PROTOCOL_VERSION,
+  type Body,
+  type Envelope,
+  type NodeName,
+  type SessionId,
+  type SessionSettings,
+} from '../../protocol/index.js';
+
+export type CloseReason = 'replaced' | 'peer-closed' | 'keepalive' | 'protocol' | 'slow' | 'shutdown';
+
+/**
+ * One connected edge node (DESIGN §2: one session per node, identity from its certificate).
+ * Owns its socket and keepalive; everything above the envelope is the handler's business.
+ */
+export class EdgeSession {
+  readonly id: SessionId;
+  private closedReason: CloseReason | undefined;
+  private greetedFlag = false;
+  private readonly heartbeat: Heartbeat;
+  readonly connectedAt = Date.now();
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    readonly node: NodeName,
+    private readonly ws: WebSocket,
+    readonly settings: SessionSettings,
+    private readonly log: Logger,
+    private readonly onClose: (s: EdgeSession, reason: CloseReason) => void,
+  ) {
+    this.id = randomUUID() as SessionId;
+    this.heartbeat = new Heartbeat({
+      intervalMs: settings.keepaliveMs,
+      missedLimit: settings.missedPongLimit,
+      ping: () => this.send({ kind: 'ping' }),
+      dead: (missed) => {
+        this.log.warn({ node, missed }, 'edge missed keepalives; closing its session');
+        this.close('keepalive');
+      },
+    });
+    ws.on('close', () => {
+      this.finish('peer-closed');
+    });
+  }
+
+  /** The hello was accepted: from now on the session is known to the handler. */
+  markGreeted(): void {
+    this.greetedFlag = true;
+  }
+  get greeted(): boolean {
+    return this.greetedFlag;
+  }
+
+  startKeepalive(): void {
+    this.heartbeat.start();
+  }
+
+  /** Any frame from the edge proves it is alive. */
+  sawTraffic(bytes: number): void {
+    this.bytesIn += bytes;
+    this.heartbeat.alive();
+  }
+
+  /** Sends one message; false when the session is closed. */
+  send(body: Body): boolean {
+    if (this.closedReason !== undefined) return false;
+    const env = { v: PROTOCOL_VERSION, id: messageId(randomUUID()), ts: Date.now(), ...body } as Envelope;
+    const bytes = encode(env);
+    this.bytesOut += bytes.byteLength;
+    this.ws.send(bytes);
+    return true;
+  }
+
+  /** Bytes queued in the socket: the sync pump stops feeding a session that does not drain (STYLE §6). */
+  get buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  get isOpen(): boolean {
+    return this.closedReason === undefined;
+  }
+
+  close(reason: CloseReason, message: string = reason): void {
+    if (this.closedReason !== undefined) return;
+    // 4000-4999: application codes (RFC 6455 §7.4.2); the edge logs the message
+    const code =
+      reason === 'replaced' ? 4001 : reason === 'protocol' ? 4002 : reason === 'shutdown' ? 1001 : 4003;
+    this.ws.close(code, message.slice(0, 120));
+    const t = setTimeout(() => {
+      this.ws.terminate();
+    }, 2000);
+    t.unref();
+    this.finish(reason);
+  }
+
+  private finish(reason: CloseReason): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    this.heartbeat.stop();
+    this.onClose(this, reason);
+  }
+}

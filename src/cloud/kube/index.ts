@@ -1,0 +1,1 @@
+export { KubeClient, loadKubeConfig, type WatchedResource, type WriteOutcome } from './client.js';

@@ -1,0 +1,406 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { errorMessage, type Logger, type Registry } from '../../common/index.js';
+import {
+  keyId,
+  type Envelope,
+  type InventoryItem,
+  type JsonObject,
+  type NodeName,
+  type ObjectKey,
+  type Status,
+  type Uid,
+} from '../../protocol/index.js';
+import type { CloseReason, EdgeSession, Hub, HubHandler } from '../hub/index.js';
+import type { KubeClient, WatchedResource, WriteOutcome } from '../kube/index.js';
+import { NodeQueue, type Desired, type NodeQueueOptions } from './node-queue.js';
+import { OwnershipIndex, nodeKey, type PodLike } from './ownership.js';
+import { syncVersion } from './version.js';
+
+const KINDS: Record<WatchedResource, string> = {
+  pods: 'Pod',
+  configmaps: 'ConfigMap',
+  secrets: 'Secret',
+  nodes: 'Node',
+};
+
+export interface SyncControllerOptions {
+  readonly queue?: Partial<NodeQueueOptions>;
+  /** Upstream writes to Kubernetes in flight at once, across all nodes (paces reconnect storms). */
+  readonly maxConcurrentWrites?: number;
+  /** How often queues are checked for retransmissions. */
+  readonly tickMs?: number;
+}
+
+type Cache = ReturnType<KubeClient['informer']>;
+
+/**
+ * The cloud half of DESIGN §2: watches what edges need in Kubernetes, keeps one keyed queue per
+ * node, answers each (re)connect's inventory with exactly the difference, and applies upstream
+ * writes to Kubernetes, acking only what the API server accepted.
+ */
+export class SyncController implements HubHandler {
+  readonly name = 'sync';
+  private readonly caches = new Map<WatchedResource, Cache>();
+  private readonly ownership = new OwnershipIndex();
+  private readonly queues = new Map<NodeName, NodeQueue>();
+  private readonly inventories = new Map<NodeName, InventoryItem[]>();
+  private readonly pumpSoon = new Set<NodeName>();
+  private pumpScheduled = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly queueOpts: NodeQueueOptions;
+  private writesInFlight = 0;
+  private readonly writeWaiters: (() => void)[] = [];
+  private readonly maxWrites: number;
+  private readonly metrics;
+  /** Extra upstream handlers (devices…) by write type. */
+  private readonly statusHandlers = new Map<string, (s: EdgeSession, m: Status) => Promise<WriteOutcome>>();
+
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly hub: Hub,
+    private readonly log: Logger,
+    registry: Registry,
+    private readonly opts: SyncControllerOptions = {},
+  ) {
+    this.queueOpts = {
+      window: hub.settings.windowSize,
+      ackTimeoutMs: 10_000,
+      maxAckTimeoutMs: 120_000,
+      ...opts.queue,
+    };
+    this.maxWrites = opts.maxConcurrentWrites ?? 32;
+    const registers = [registry];
+    const sum = (f: (q: NodeQueue) => number): number =>
+      [...this.queues.values()].reduce((a, q) => a + f(q), 0);
+    this.metrics = {
+      depth: new Gauge({
+        name: 'tether_sync_queue_depth',
+        help: 'Objects waiting to be sent or acked, per node',
+        labelNames: ['node'],
+        registers,
+        collect: () => {
+          this.metrics.depth.reset();
+          for (const q of this.queues.values()) this.metrics.depth.set({ node: q.node }, q.depth);
+        },
+      }),
+      sent: new Gauge({
+        name: 'tether_sync_sent',
+        help: 'Downstream sync messages sent (first transmissions)',
+        registers,
+        collect: () => {
+          this.metrics.sent.set(sum((q) => q.counters.sent));
+        },
+      }),
+      resent: new Gauge({
+        name: 'tether_sync_resent',
+        help: 'Downstream retransmissions after an ack timeout',
+        registers,
+        collect: () => {
+          this.metrics.resent.set(sum((q) => q.counters.resent));
+        },
+      }),
+      redundant: new Gauge({
+        name: 'tether_sync_redundant_sends',
+        help: 'Sends of a version the edge already held (must stay 0)',
+        registers,
+        collect: () => {
+          this.metrics.redundant.set(sum((q) => q.counters.redundant));
+        },
+      }),
+      ackLatency: new Histogram({
+        name: 'tether_sync_ack_latency_seconds',
+        help: 'Upstream write: received from the edge → accepted by Kubernetes',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+        registers,
+      }),
+      upstream: new Counter({
+        name: 'tether_sync_upstream_total',
+        help: 'Upstream writes by type and outcome',
+        labelNames: ['type', 'outcome'],
+        registers,
+      }),
+    };
+  }
+
+  /** Registers the handler of an upstream write type owned by another component (e.g. devices). */
+  onStatus(type: string, fn: (s: EdgeSession, m: Status) => Promise<WriteOutcome>): void {
+    this.statusHandlers.set(type, fn);
+  }
+
+  /** Lists and watches everything first, so no inventory is ever diffed against an empty cache. */
+  async start(): Promise<void> {
+    for (const r of ['pods', 'configmaps', 'secrets', 'nodes'] as const) {
+      const inf = this.kube.informer(r);
+      const kind = KINDS[r];
+      const changed = (obj: KubernetesObject, deleted: boolean): void => {
+        this.onChange(kind, obj, deleted);
+      };
+      inf.on('add', (o) => {
+        changed(o, false);
+      });
+      inf.on('update', (o) => {
+        changed(o, false);
+      });
+      inf.on('delete', (o) => {
+        changed(o, true);
+      });
+      this.caches.set(r, inf);
+    }
+    await Promise.all([...this.caches.values()].map((c) => c.start()));
+    this.ticker = setInterval(() => {
+      for (const n of this.queues.keys()) this.schedulePump(n);
+    }, this.opts.tickMs ?? 1000);
+    this.ticker.unref();
+    this.log.info('sync caches ready');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.ticker);
+    await Promise.all([...this.caches.values()].map((c) => c.stop()));
+    this.caches.clear();
+  }
+
+  queue(node: NodeName): NodeQueue | undefined {
+    return this.queues.get(node);
+  }
+
+  // ── Kubernetes → queues ──────────────────────────────────────────────────────────────
+
+  private onChange(kind: string, obj: KubernetesObject, deleted: boolean): void {
+    const ns = obj.metadata?.namespace;
+    const name = obj.metadata?.name ?? '';
+    const key: ObjectKey =
+      ns === undefined
+        ? { group: '', version: 'v1', kind, name }
+        : { group: '', version: 'v1', kind, namespace: ns, name };
+    switch (kind) {
+      case 'Pod':
+        for (const a of this.ownership.updatePod(key, deleted ? undefined : obj)) this.dirty(a.node, a.key);
+        return;
+      case 'ConfigMap':
+      case 'Secret':
+        for (const n of this.ownership.referrersOf(key)) this.dirty(n, key);
+        return;
+      case 'Node':
+        this.dirty(name as NodeName, key);
+        return;
+    }
+  }
+
+  private dirty(node: NodeName, key: ObjectKey): void {
+    this.queueOf(node).markDirty(key);
+    this.schedulePump(node);
+  }
+
+  private queueOf(node: NodeName): NodeQueue {
+    let q = this.queues.get(node);
+    if (q === undefined) {
+      q = new NodeQueue(node, this.queueOpts, (key) => this.resolve(node, key));
+      this.queues.set(node, q);
+    }
+    return q;
+  }
+
+  /** What the node should hold for `key` right now (undefined: it must not hold it). */
+  private resolve(node: NodeName, key: ObjectKey): Desired | undefined {
+    if (key.group !== '') return undefined;
+    const belongs = key.kind === 'Node' ? key.name === node : this.ownership.belongs(node, key);
+    if (!belongs) return undefined;
+    const resource = (Object.keys(KINDS) as WatchedResource[]).find((r) => KINDS[r] === key.kind);
+    const obj = resource === undefined ? undefined : this.caches.get(resource)?.get(key.name, key.namespace);
+    const uid = obj?.metadata?.uid;
+    if (obj === undefined || uid === undefined) return undefined;
+    const object = { apiVersion: 'v1', kind: key.kind, ...obj } as unknown as JsonObject;
+    return { uid: uid as Uid, resourceVersion: syncVersion(key.kind, obj), object };
+  }
+
+  private desiredKeys(node: NodeName): ObjectKey[] {
+    return [...this.ownership.keysOf(node), nodeKey(node)];
+  }
+
+  private schedulePump(node: NodeName): void {
+    this.pumpSoon.add(node);
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      const nodes = [...this.pumpSoon];
+      this.pumpSoon.clear();
+      for (const n of nodes) this.pump(n);
+    });
+  }
+
+  private pump(node: NodeName): void {
+    const s = this.hub.session(node);
+    const q = this.queues.get(node);
+    if (s === undefined || q === undefined || !s.isOpen) return;
+    // STYLE §6: a session whose socket does not drain gets nothing more until it does.
+    if (s.buffered > this.hub.maxBufferedBytes) return;
+    for (const body of q.take(Date.now())) s.send(body);
+  }
+
+  // ── sessions (HubHandler) ────────────────────────────────────────────────────────────
+
+  sessionOpened(s: EdgeSession): void {
+    this.queueOf(s.node).disconnected();
+    this.inventories.set(s.node, []);
+  }
+
+  sessionClosed(s: EdgeSession, _reason: CloseReason): void {
+    if (this.hub.session(s.node) !== undefined) return; // replaced: the new session owns the queue
+    this.queues.get(s.node)?.disconnected();
+    this.inventories.delete(s.node);
+  }
+
+  message(s: EdgeSession, env: Envelope): void {
+    switch (env.kind) {
+      case 'inventory': {
+        const acc = this.inventories.get(s.node);
+        if (acc === undefined) return;
+        acc.push(...env.items);
+        if (!env.last) return;
+        this.inventories.delete(s.node);
+        const q = this.queueOf(s.node);
+        q.applyInventory(acc, this.desiredKeys(s.node));
+        this.log.info(
+          { node: s.node, holds: acc.length, toConsider: q.depth },
+          'inventory received; resyncing',
+        );
+        this.pump(s.node);
+        return;
+      }
+      case 'ack':
+        if (env.of === 'sync') {
+          this.queues.get(s.node)?.ack(env.seq);
+          this.schedulePump(s.node);
+        }
+        return;
+      case 'nack':
+        if (env.of === 'sync') {
+          const body = this.queues.get(s.node)?.nack(env.seq, env.retryable);
+          this.log.warn(
+            { node: s.node, seq: env.seq, reason: env.reason, message: env.message, key: body?.key },
+            'edge refused a change',
+          );
+        } else
+          this.log.warn(
+            { node: s.node, of: env.of, reason: env.reason, message: env.message },
+            'edge refused a message',
+          );
+        return;
+      case 'status':
+        void this.upstream(s, env);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ── edge → Kubernetes ────────────────────────────────────────────────────────────────
+
+  private async upstream(s: EdgeSession, m: Status): Promise<void> {
+    const started = Date.now();
+    await this.acquire();
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.apply(s, m);
+    } catch (e) {
+      outcome = { ok: false, reason: 'BUSY', message: errorMessage(e), retryable: true };
+    } finally {
+      this.release();
+    }
+    this.metrics.upstream.inc({ type: m.write.type, outcome: outcome.ok ? 'ok' : outcome.reason });
+    if (outcome.ok) {
+      this.metrics.ackLatency.observe((Date.now() - started) / 1000);
+      s.send({ kind: 'ack', of: 'status', ref: m.id });
+      return;
+    }
+    if (!outcome.retryable)
+      this.log.warn(
+        {
+          node: s.node,
+          key: keyId(m.key),
+          type: m.write.type,
+          reason: outcome.reason,
+          message: outcome.message,
+        },
+        'upstream write refused',
+      );
+    s.send({
+      kind: 'nack',
+      of: 'status',
+      ref: m.id,
+      reason: outcome.reason,
+      message: outcome.message,
+      retryable: outcome.retryable,
+    });
+  }
+
+  private apply(s: EdgeSession, m: Status): Promise<WriteOutcome> {
+    const { key, write } = m;
+    const payload = write.payload as Record<string, unknown>;
+    const denied = (why: string): Promise<WriteOutcome> =>
+      Promise.resolve({ ok: false, reason: 'REJECTED', message: why, retryable: false });
+    switch (write.type) {
+      case 'podStatus': {
+        // A node writes only the status of pods bound to it, and only of the incarnation it runs.
+        if (key.kind !== 'Pod' || key.namespace === undefined) return denied('podStatus must name a Pod');
+        const pod = this.caches.get('pods')?.get(key.name, key.namespace);
+        if (pod?.metadata?.uid === undefined || (m.uid !== undefined && pod.metadata.uid !== m.uid))
+          return Promise.resolve({
+            ok: false,
+            reason: 'NOT_FOUND',
+            message: `pod ${key.namespace}/${key.name} (uid ${m.uid ?? '?'}) no longer exists`,
+            retryable: false,
+          });
+        if ((pod as PodLike).spec?.nodeName !== s.node)
+          return denied(`pod ${key.namespace}/${key.name} is not bound to ${s.node}`);
+        if (payload['deleted'] === true)
+          return this.kube.deletePod(key.namespace, key.name, pod.metadata.uid);
+        return this.kube.patchPodStatus(key.namespace, key.name, payload);
+      }
+      case 'nodeStatus': {
+        if (key.kind !== 'Node' || key.name !== s.node)
+          return denied(`a node may only write its own Node status, not ${key.name}`);
+        const meta = payload['metadata'] as { labels?: Record<string, string> } | undefined;
+        return this.kube.upsertNode(s.node, meta?.labels ?? {}, payload['status'] ?? {});
+      }
+      case 'lease':
+        if (key.name !== s.node) return denied(`a node may only renew its own Lease, not ${key.name}`);
+        return this.kube.renewLease(s.node, payload);
+      case 'event': {
+        const ns = key.namespace ?? 'default';
+        return this.kube.createEvent(ns, {
+          ...payload,
+          source: { component: 'tether-edge', host: s.node },
+        } as never);
+      }
+      case 'deviceStatus': {
+        const h = this.statusHandlers.get('deviceStatus');
+        return h === undefined
+          ? Promise.resolve({
+              ok: false,
+              reason: 'REJECTED',
+              message: 'devices are not enabled on this cloud core',
+              retryable: false,
+            })
+          : h(s, m);
+      }
+    }
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.writesInFlight < this.maxWrites) {
+      this.writesInFlight++;
+      return;
+    }
+    await new Promise<void>((r) => this.writeWaiters.push(r));
+    this.writesInFlight++;
+  }
+
+  private release(): void {
+    this.writesInFlight--;
+    this.writeWaiters.shift()?.();
+  }
+}

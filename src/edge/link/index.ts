@@ -1,0 +1,9 @@
+export {
+  Link,
+  LinkConfigSchema,
+  type LinkConfig,
+  type LinkEvents,
+  type LinkHandler,
+  type LinkState,
+  type LinkStore,
+} from './link.js';
