@@ -43,6 +43,30 @@ function containerFromEnviron(text: string | undefined): ContainerRuntime | unde
   return undefined;
 }
 
+/** Root filesystems container runtimes give their containers. */
+const CONTAINER_ROOT_FS = new Set([
+  'overlay',
+  'aufs',
+  'fuse.fuse-overlayfs',
+  'tmpfs',
+  'shiftfs',
+  'zfs',
+  'btrfs',
+]);
+
+/** Filesystem type of "/" from a mountinfo(5) text: fields after " - " are type, source, options. */
+export function rootFsType(mountinfo: string | undefined): string | undefined {
+  if (mountinfo === undefined) return undefined;
+  let type: string | undefined;
+  for (const line of mountinfo.split('\n')) {
+    const fields = line.split(' ');
+    if (fields[4] !== '/') continue;
+    const sep = fields.indexOf('-', 6);
+    if (sep > 0) type = fields[sep + 1]; // the last mount on "/" is the visible one
+  }
+  return type;
+}
+
 /**
  * Bare metal, VM or container. A container wins (it is what the workload sees); the
  * hypervisor underneath is still reported when the host's DMI/cpuinfo show one.
@@ -51,16 +75,9 @@ export async function detectVirtualization(fs: FsRoot, cpuFlags: string): Promis
   const evidence: string[] = [];
 
   let runtime: ContainerRuntime | undefined;
-  if (await fs.exists('/.dockerenv')) {
-    runtime = 'docker';
-    evidence.push('/.dockerenv');
-  } else if (await fs.exists('/run/.containerenv')) {
-    runtime = 'podman';
-    evidence.push('/run/.containerenv');
-  }
   const fromEnv = containerFromEnviron(await fs.text('/proc/1/environ'));
   if (fromEnv !== undefined) {
-    runtime ??= fromEnv;
+    runtime = fromEnv;
     evidence.push('/proc/1/environ container=');
   }
   const fromCgroup = containerFromCgroup(await fs.text('/proc/1/cgroup'));
@@ -68,6 +85,24 @@ export async function detectVirtualization(fs: FsRoot, cpuFlags: string): Promis
     // Kubernetes is the more useful answer than the runtime underneath it.
     runtime = runtime === undefined || fromCgroup === 'kubernetes' ? fromCgroup : runtime;
     evidence.push(`/proc/1/cgroup ${fromCgroup}`);
+  }
+  const marker = (await fs.exists('/.dockerenv'))
+    ? { file: '/.dockerenv', runtime: 'docker' as const }
+    : (await fs.exists('/run/.containerenv'))
+      ? { file: '/run/.containerenv', runtime: 'podman' as const }
+      : undefined;
+  if (marker !== undefined) {
+    // Marker files survive when a container image is turned into a VM disk (this is how many
+    // CI VMs are built), so a marker on a block-device root with nothing else pointing to a
+    // container is a leftover, not evidence.
+    const rootFs = rootFsType(await fs.text('/proc/1/mountinfo'));
+    const leftover = runtime === undefined && rootFs !== undefined && !CONTAINER_ROOT_FS.has(rootFs);
+    if (leftover) {
+      evidence.push(`${marker.file} ignored: root is ${rootFs} and PID 1 is not in a container cgroup`);
+    } else {
+      runtime ??= marker.runtime;
+      evidence.push(marker.file);
+    }
   }
 
   const hypervisor = await detectHypervisor(fs, cpuFlags, evidence);

@@ -246,6 +246,27 @@ describe('hardware discovery on synthetic trees', () => {
     });
   });
 
+  it('hardware — a leftover /.dockerenv on a block-device root is not a container', async () => {
+    const root = await tree({
+      '.dockerenv': '',
+      'proc/1/cgroup': '9:name=systemd:/\n8:pids:/\n',
+      'proc/1/mountinfo': '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard\n',
+      'proc/cpuinfo': 'processor\t: 0\nflags\t\t: fpu lm hypervisor\n',
+      'sys/devices/system/clocksource/clocksource0/available_clocksource': 'tsc kvm-clock\n',
+    });
+    const r = await discoverHardware({ root });
+    expect(r.virtualization.kind).toBe('vm');
+    expect(r.labels['tether.dev/hypervisor']).toBe('kvm');
+    expect(r.virtualization.evidence[0]).toBe(
+      '/.dockerenv ignored: root is ext4 and PID 1 is not in a container cgroup',
+    );
+    await writeFile(
+      path.join(root, 'proc/1/mountinfo'),
+      '27 1 0:33 / / rw - overlay overlay rw,lowerdir=/a\n',
+    );
+    expect((await discoverHardware({ root })).labels['tether.dev/container-runtime']).toBe('docker');
+  });
+
   it('hardware — EC2 .metal instance is bare metal; VMware and Hyper-V DMI are VMs', async () => {
     const cases: [string, string, string | undefined][] = [
       ['Amazon EC2', 'm5.metal', undefined],
