@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { parseDocument } from 'yaml';
 import { ApiError, Errors } from './errors.js';
 import { isObject } from './meta.js';
+import { decodeProtobuf, PROTOBUF } from './protobuf.js';
 import type { JsonObject } from './storage/types.js';
 import { err, ok, type Result } from '../common/index.js';
 
@@ -45,6 +46,7 @@ export function mediaType(req: IncomingMessage): string {
 
 /** Decodes a create/update body: JSON, or YAML (one document). */
 export function decodeObject(body: Buffer, type: string): Result<JsonObject, ApiError> {
+  if (type === PROTOBUF) return decodeProtobuf(body);
   if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') {
     const doc = parseDocument(body.toString('utf8'));
     if (doc.errors.length > 0) {
