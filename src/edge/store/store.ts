@@ -173,6 +173,14 @@ export class EdgeStore {
     this.db = undefined;
   }
 
+  /**
+   * The open database, for sibling store modules of this folder that own their own tables
+   * (e.g. device twins) and add them through MIGRATIONS. Not for anything outside src/edge/store.
+   */
+  get database(): Database.Database {
+    return this.conn;
+  }
+
   private get conn(): Database.Database {
     if (this.db === undefined) throw new EdgeStoreError('STORE_CLOSED', 'the edge store is not open');
     return this.db;
