@@ -20,6 +20,10 @@ export interface Step {
   readonly rawBody?: string;
   /** Defaults to application/json, or the merge-patch type for PATCH. */
   readonly contentType?: string;
+  /** Defaults to application/json; e.g. the Table form `application/json;as=Table;v=v1;g=meta.k8s.io`. */
+  readonly accept?: string;
+  /** A watch that the server ends itself (use timeoutSeconds): the body is a list of events. */
+  readonly watch?: boolean;
   /** The status code upstream answers with: checked on every server that runs the corpus. */
   readonly status: number;
 }

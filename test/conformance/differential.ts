@@ -37,13 +37,19 @@ export class RawClient {
     return new RawClient(new URL(cluster.server), options);
   }
 
-  request(method: string, path: string, body?: string, contentType?: string): Promise<Response> {
+  request(
+    method: string,
+    path: string,
+    body?: string,
+    contentType?: string,
+    accept = 'application/json',
+  ): Promise<Response> {
     const url = new URL(path, this.server);
     // applyToHTTPSOptions sets headers as a plain object (the bearer token); copy it.
     const base = this.options.headers;
     const headers: http.OutgoingHttpHeaders = {
       ...(base !== undefined && !Array.isArray(base) ? (base as http.OutgoingHttpHeaders) : {}),
-      Accept: 'application/json',
+      Accept: accept,
     };
     if (body !== undefined) {
       headers['Content-Type'] = contentType ?? 'application/json';
@@ -61,7 +67,15 @@ export class RawClient {
           try {
             parsed = JSON.parse(text);
           } catch {
-            // not JSON: keep the text, the comparison shows it
+            // A watch stream is one JSON event per line; anything else stays text.
+            try {
+              parsed = text
+                .split('\n')
+                .filter((l) => l.trim() !== '')
+                .map((l) => JSON.parse(l) as unknown);
+            } catch {
+              // not JSON: keep the text, the comparison shows it
+            }
           }
           resolve({
             status: res.statusCode ?? 0,
@@ -149,7 +163,11 @@ export async function runCase(client: RawClient, c: Case, run: string): Promise<
         step.rawBody ?? (step.body === undefined ? undefined : JSON.stringify(expandDeep(step.body, vars, raw)));
       const contentType =
         step.contentType ?? (step.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
-      const response = await client.request(step.method, path, body, contentType);
+      let response = await client.request(step.method, path, body, contentType, step.accept);
+      // A watch that delivered exactly one event parses as one JSON value: make it a list too.
+      if (step.watch === true && !Array.isArray(response.body) && typeof response.body === 'object') {
+        response = { ...response, body: [response.body] };
+      }
       raw.set(step.id, response);
       out.push({ key: `${c.name}/${step.id}`, step, response });
     }

@@ -4,10 +4,6 @@
 //
 // How to run it: `bash scripts/upstream build` once (20–40 min on 2 cores; cached outside
 // git), then `TETHER_CONTROL_PLANE=upstream npx vitest run test/e2e/upstream.test.ts`.
-//
-// client-node's generated models are plain data classes (serialised by attributeTypeMap,
-// no behaviour), and object literals are how its own examples build request bodies.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api, CoreV1Api, V1MicroTime, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import {

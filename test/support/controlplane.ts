@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
+import { startApiServer } from '../../src/apiserver/index.js';
 
 export type ControlPlaneKind = 'embedded' | 'upstream';
 
@@ -144,28 +145,10 @@ function serverOf(kubeconfigPath: string): string {
 
 // ------------------------------------------------------------------ embedded
 
-/** The signature this harness expects from src/apiserver/index.ts. */
-type StartApiServer = (opts: {
-  dataDir: string;
-  port: number;
-}) => Promise<{ url: string; kubeconfigPath: string; stop(): Promise<void> }>;
-
 async function startEmbedded(): Promise<ControlPlane> {
-  // Imported by a computed specifier so this harness typechecks and the upstream side
-  // works even while the embedded API server is still being written.
-  const specifier = '../../src/apiserver/index.js';
-  let mod: { startApiServer?: StartApiServer };
-  try {
-    mod = (await import(specifier)) as { startApiServer?: StartApiServer };
-  } catch (e) {
-    throw new Error(`the embedded API server (src/apiserver/index.ts) cannot be loaded: ${String(e)}`);
-  }
-  if (typeof mod.startApiServer !== 'function') {
-    throw new Error('src/apiserver/index.ts does not export startApiServer({ dataDir, port })');
-  }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tether-embedded-'));
   try {
-    const srv = await mod.startApiServer({ dataDir, port: 0 });
+    const srv = await startApiServer({ dataDir, port: 0 });
     let stopped = false;
     return {
       kind: 'embedded',
@@ -236,13 +219,6 @@ export function kubeConfigFor(cp: Pick<ControlPlane, 'kubeconfigPath'>): KubeCon
 }
 
 /** Whether a given kind of control plane can be started on this machine right now. */
-export async function controlPlaneAvailable(kind: ControlPlaneKind): Promise<boolean> {
-  if (kind === 'upstream') return upstreamAvailable();
-  try {
-    const specifier = '../../src/apiserver/index.js';
-    const mod = (await import(specifier)) as { startApiServer?: unknown };
-    return typeof mod.startApiServer === 'function';
-  } catch {
-    return false;
-  }
+export function controlPlaneAvailable(kind: ControlPlaneKind): boolean {
+  return kind === 'upstream' ? upstreamAvailable() : true;
 }
