@@ -10,6 +10,11 @@ import type { MessageId, NodeName, ObjectKey, ResourceVersion, SessionId, Stream
 export const PROTOCOL_VERSION = 1;
 export type ProtocolVersion = typeof PROTOCOL_VERSION;
 
+/** The envelope version the cloud picks from `hello.protocols`; undefined: no common version (close the session). */
+export function chooseProtocol(offered: readonly number[]): ProtocolVersion | undefined {
+  return offered.includes(PROTOCOL_VERSION) ? PROTOCOL_VERSION : undefined;
+}
+
 /** A JSON value as it crosses the wire (no undefined, no NaN/Infinity, no binary). */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | JsonObject;
 export interface JsonObject {

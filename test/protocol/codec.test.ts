@@ -2,6 +2,7 @@ import { Packr, unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import type { TetherError } from '../../src/common/index.js';
 import {
+  chooseProtocol,
   decode,
   DEFAULT_LIMITS,
   encode,
@@ -235,6 +236,48 @@ describe('protocol codec — error codes', () => {
     expect(e.code).toBe('MALFORMED');
     expect(e.toJSON()).toEqual({ name: 'ProtocolError', code: 'MALFORMED', message: 'x' });
     expect(new ProtocolError('INVALID_FIELD', 'y', 'key.name').toJSON()).toMatchObject({ path: 'key.name' });
+  });
+});
+
+describe('protocol codec — numbers', () => {
+  it('protocol — safe integers round-trip exactly; 64-bit values beyond them are refused', () => {
+    const payload = {
+      max: Number.MAX_SAFE_INTEGER,
+      min: Number.MIN_SAFE_INTEGER,
+      big: 2 ** 40,
+      neg: -(2 ** 40),
+      f: 0.1,
+    };
+    const r = decode(encode({ ...header, kind: 'event', name: 'n', payload } as unknown as Envelope));
+    expect(r.ok && r.value.kind === 'event' && r.value.payload).toEqual(payload);
+    // int64 0xffe0000000000000 = −2^53 (one below the safe range) and 0x0020000000000000 = 2^53
+    const head = frame({ v: 1, id: 'm', ts: 1, kind: 'event', name: 'e' });
+    const withPayload = (num: number[]): Uint8Array =>
+      new Uint8Array([
+        0x80 | (((head[0] ?? 0) & 0x0f) + 1),
+        ...head.subarray(1),
+        0xa7,
+        ...Buffer.from('payload'),
+        0x81,
+        0xa1,
+        0x6e,
+        ...num,
+      ]);
+    expectError(withPayload([0xd3, 0xff, 0xe0, 0, 0, 0, 0, 0, 0]), 'MALFORMED');
+    expectError(withPayload([0xcf, 0x00, 0x20, 0, 0, 0, 0, 0, 0]), 'MALFORMED');
+    const minSafe = decode(withPayload([0xd3, 0xff, 0xe0, 0, 0, 0, 0, 0, 1]));
+    expect(minSafe.ok && minSafe.value.kind === 'event' && minSafe.value.payload['n']).toBe(
+      Number.MIN_SAFE_INTEGER,
+    );
+    const maxSafe = decode(withPayload([0xcf, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+    expect(maxSafe.ok && maxSafe.value.kind === 'event' && maxSafe.value.payload['n']).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
+  });
+
+  it('protocol — version negotiation picks v1 only when offered', () => {
+    expect(chooseProtocol([1, 2])).toBe(1);
+    expect(chooseProtocol([2, 3])).toBeUndefined();
   });
 });
 
