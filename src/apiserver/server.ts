@@ -485,6 +485,18 @@ export class ApiServer implements Component {
       }
       case '/openapi/v2': {
         const accept = req.headers.accept ?? '';
+        if (accept.includes('application/com.github.proto-openapi.spec.v2')) {
+          // kubectl ≤1.28 apply fetches the v2 document as gnostic protobuf and fails without
+          // it. We answer a minimal valid Document (swagger: "2.0", field 1): its users then
+          // fall back to the compiled-in patch metadata; explain uses /openapi/v3.
+          const body = Buffer.from([0x0a, 0x03, 0x32, 0x2e, 0x30]);
+          res.writeHead(200, {
+            'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+            'Content-Length': String(body.length),
+          });
+          res.end(body);
+          return;
+        }
         if (accept !== '' && !/application\/json|\*\/\*/.test(accept)) {
           writeError(res, Errors.notAcceptable(['application/json']));
           return;
