@@ -157,7 +157,31 @@ function sync(o: Obj): void {
   key(o, 'key', '');
   uidF(o, 'uid', '');
   rvF(o, 'resourceVersion', '');
-  if (op === 'upsert') obj(o, 'object', '');
+  if (op === 'upsert') objectMatchesKey(o, obj(o, 'object', ''));
+}
+
+/**
+ * An upsert's object must be the object its header names: the edge stores it under `key` and
+ * compares `uid`/`resourceVersion`, so a mismatch would silently corrupt the edge store.
+ * Fields absent from the object are not required (list items carry no apiVersion/kind).
+ */
+function objectMatchesKey(o: Obj, object: Obj): void {
+  const k = o['key'] as Obj;
+  const group = k['group'] as string;
+  const apiVersion = group === '' ? (k['version'] as string) : `${group}/${k['version'] as string}`;
+  const differs = (v: unknown, want: unknown): boolean => typeof v === 'string' && v !== want;
+  if (differs(object['apiVersion'], apiVersion))
+    throw new Invalid('object.apiVersion', `differs from key (${apiVersion})`);
+  if (differs(object['kind'], k['kind'])) throw new Invalid('object.kind', 'differs from key.kind');
+  const m = object['metadata'];
+  if (!isObj(m)) return;
+  if (differs(m['name'], k['name'])) throw new Invalid('object.metadata.name', 'differs from key.name');
+  const ns = m['namespace'];
+  if (typeof ns === 'string' && ns !== '' && ns !== k['namespace'])
+    throw new Invalid('object.metadata.namespace', 'differs from key.namespace');
+  if (differs(m['uid'], o['uid'])) throw new Invalid('object.metadata.uid', 'differs from uid');
+  if (differs(m['resourceVersion'], o['resourceVersion']))
+    throw new Invalid('object.metadata.resourceVersion', 'differs from resourceVersion');
 }
 
 function ackTarget(o: Obj, allowMessage: boolean): void {

@@ -179,6 +179,13 @@ describe('protocol codec — error codes', () => {
       'object',
     ],
     [{ ...header, kind: 'ack', of: 'sync' }, 'seq'],
+    // an upsert's object must be the one its header names (present fields only)
+    [{ ...podSync, key: { ...podSync.key, name: 'other' } }, 'object.metadata.name'],
+    [{ ...podSync, key: { ...podSync.key, namespace: 'prod' } }, 'object.metadata.namespace'],
+    [{ ...podSync, key: { ...podSync.key, kind: 'Secret' } }, 'object.kind'],
+    [{ ...podSync, key: { ...podSync.key, group: 'apps' } }, 'object.apiVersion'],
+    [{ ...podSync, uid: 'someone-else' }, 'object.metadata.uid'],
+    [{ ...podSync, resourceVersion: '1' }, 'object.metadata.resourceVersion'],
     [{ ...header, kind: 'hello', agentVersion: '1', protocols: [1, 'two'] }, 'protocols[1]'],
     [
       { ...header, kind: 'inventory', chunk: 0, last: true, items: [{ key: podSync.key, uid: 'u' }] },
