@@ -18,7 +18,7 @@ export type FieldType =
   | {
       readonly k: 'array';
       readonly items: FieldType;
-      readonly strategy?: 'merge';
+      readonly strategy?: 'merge' | 'merge,retainKeys';
       readonly mergeKey?: string;
       readonly listType?: 'atomic' | 'set' | 'map';
       readonly mapKey?: string;
@@ -102,8 +102,9 @@ export function parseType(src: string): FieldType {
   if (s.startsWith('[') && s.endsWith(']')) {
     const items = parseType(s.slice(1, -1));
     const [kind, key] = ann.split(':');
-    if (kind === 'merge')
-      return { k: 'array', items, strategy: 'merge', ...(key === undefined ? {} : { mergeKey: key }) };
+    if (kind === 'merge' || kind === 'merge,retainKeys') {
+      return { k: 'array', items, strategy: kind, ...(key === undefined ? {} : { mergeKey: key }) };
+    }
     if (kind === 'map' && key !== undefined) return { k: 'array', items, listType: 'map', mapKey: key };
     if (kind === 'set' || kind === 'atomic') return { k: 'array', items, listType: kind };
     return { k: 'array', items };

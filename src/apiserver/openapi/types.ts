@@ -9,7 +9,8 @@
  *   s i32 i64 f b byte       string, int32, int64, double, boolean, base64 string
  *   t mt q ios raw json      Time, MicroTime, Quantity, IntOrString, RawExtension, any JSON
  *   prefix.Name              a reference (meta. core. apps. coord. events. apiext. autoscaling. policy.)
- *   [T]                      a list, optionally `[T]@merge:key`, `[T]@merge`, `[T]@map:key`, `[T]@set`
+ *   [T]                      a list, optionally `[T]@merge:key`, `[T]@merge,retainKeys:key`, `[T]@merge`,
+ *                            `[T]@map:key`, `[T]@set`, `[T]@atomic`
  *   {T}                      a map from string to T
  */
 
@@ -183,7 +184,8 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
   'core.PodSpec': {
     d: 'PodSpec is a description of a pod.',
     p: {
-      volumes: '[core.Volume]@merge:name // Volumes that can be mounted by containers of this pod.',
+      volumes:
+        '[core.Volume]@merge,retainKeys:name // Volumes that can be mounted by containers of this pod.',
       initContainers:
         '[core.Container]@merge:name // Containers run in order before the app containers start.',
       containers: '![core.Container]@merge:name // Containers belonging to the pod.',
@@ -223,6 +225,8 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       os: 'core.PodOS // The OS of the containers in the pod.',
       hostUsers: 'b // Use the host user namespace.',
       schedulingGates: '[core.PodSchedulingGate]@merge:name // Gates that block scheduling.',
+      resourceClaims:
+        '[core.PodResourceClaim]@merge,retainKeys:name // ResourceClaims that must be allocated before the pod starts.',
     },
   },
   'core.Container': {
@@ -239,6 +243,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       resources: 'core.ResourceRequirements // Compute resources required.',
       restartPolicy: 's // Restart behavior of an init container (Always = sidecar).',
       volumeMounts: '[core.VolumeMount]@merge:mountPath // Volumes to mount.',
+      volumeDevices: '[core.VolumeDevice]@merge:devicePath // Block devices to be used by the container.',
       livenessProbe: 'core.Probe // Periodic probe of container liveness.',
       readinessProbe: 'core.Probe // Periodic probe of container service readiness.',
       startupProbe: 'core.Probe // Probe that the pod has successfully initialized.',
@@ -263,6 +268,9 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       env: '[core.EnvVar]@merge:name // Environment variables to set.',
       envFrom: '[core.EnvFromSource] // Sources to populate environment variables.',
       volumeMounts: '[core.VolumeMount]@merge:mountPath // Volumes to mount.',
+      volumeDevices: '[core.VolumeDevice]@merge:devicePath // Block devices to be used by the container.',
+      ports: '[core.ContainerPort]@merge:containerPort // Not allowed for ephemeral containers.',
+      resources: 'core.ResourceRequirements // Not allowed for ephemeral containers.',
       imagePullPolicy: 's // Always, Never or IfNotPresent.',
       securityContext: 'core.SecurityContext // Container security options.',
       stdin: 'b // Allocate a buffer for stdin.',
@@ -368,6 +376,13 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       subPath: "s // Path within the volume from which the container's volume should be mounted.",
       mountPropagation: 's // How mounts are propagated.',
       subPathExpr: 's // Expanded path within the volume.',
+    },
+  },
+  'core.VolumeDevice': {
+    d: 'volumeDevice describes a mapping of a raw block device within a container.',
+    p: {
+      name: '!s // Must match the name of a persistentVolumeClaim in the pod.',
+      devicePath: '!s // Path inside of the container that the device will be mapped to.',
     },
   },
   'core.Probe': {
@@ -691,6 +706,22 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
     d: 'PodSchedulingGate is associated to a Pod to guard its scheduling.',
     p: { name: '!s // Name of the scheduling gate.' },
   },
+  'core.PodResourceClaim': {
+    d: 'PodResourceClaim references exactly one ResourceClaim.',
+    p: {
+      name: '!s // Uniquely identifies this resource claim inside the pod.',
+      resourceClaimName: 's // Name of a ResourceClaim object in the same namespace as this pod.',
+      resourceClaimTemplateName:
+        's // Name of a ResourceClaimTemplate object in the same namespace as this pod.',
+    },
+  },
+  'core.PodResourceClaimStatus': {
+    d: 'PodResourceClaimStatus is stored in the PodStatus for each PodResourceClaim which references a ResourceClaimTemplate.',
+    p: {
+      name: '!s // Uniquely identifies this resource claim inside the pod.',
+      resourceClaimName: 's // Name of the ResourceClaim generated for the pod.',
+    },
+  },
   'core.PodOS': { d: 'PodOS defines the OS parameters of a pod.', p: { name: '!s // linux or windows.' } },
   'core.TopologySpreadConstraint': {
     d: 'TopologySpreadConstraint specifies how to spread matching pods among the given topology.',
@@ -714,6 +745,8 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       hostIPs: '[core.HostIP]@merge:ip // IP addresses allocated to the host.',
       podIP: 's // IP address allocated to the pod.',
       podIPs: '[core.PodIP]@merge:ip // IP addresses allocated to the pod.',
+      resourceClaimStatuses:
+        '[core.PodResourceClaimStatus]@merge,retainKeys:name // Status of resource claims.',
       startTime: 't // Time at which the object was acknowledged by the Kubelet.',
       initContainerStatuses: '[core.ContainerStatus] // Statuses of init containers.',
       containerStatuses: '[core.ContainerStatus] // Statuses of containers.',
