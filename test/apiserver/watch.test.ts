@@ -1,0 +1,117 @@
+/** Watch semantics over raw HTTP: from a resourceVersion, initial state, selectors, bookmarks, timeout, 410. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, configMap, startTestServer, watchEvents, type TestServer } from './harness.js';
+
+let s: TestServer;
+const CM = '/api/v1/namespaces/default/configmaps';
+
+beforeAll(async () => {
+  s = await startTestServer({ compaction: { intervalMs: 100, keepRevisions: 1 } });
+});
+afterAll(async () => {
+  await s.stop();
+});
+
+describe('apiserver watch', () => {
+  it('apiserver watch — from a resourceVersion: only later events, as JSON lines', async () => {
+    const a = await api(s, 'POST', CM, configMap('wa'));
+    const rv = a.body.metadata.resourceVersion as string;
+    const p = watchEvents(s, `${CM}?watch=1&resourceVersion=${rv}`, (ev) => ev.length >= 2);
+    await new Promise((r) => setTimeout(r, 100));
+    await api(s, 'POST', CM, configMap('wb'));
+    await api(s, 'PATCH', `${CM}/wa`, { data: { x: '1' } });
+    const { events, status } = await p;
+    expect(status).toBe(200);
+    expect(events.map((e) => `${String(e.type)}:${String(e.object.metadata.name)}`)).toEqual([
+      'ADDED:wb',
+      'MODIFIED:wa',
+    ]);
+    expect(Number(events[1].object.metadata.resourceVersion)).toBeGreaterThan(Number(rv));
+  });
+
+  it('apiserver watch — without resourceVersion: synthetic ADDED for existing objects first', async () => {
+    const { events } = await watchEvents(
+      s,
+      `${CM}?watch=true&fieldSelector=metadata.name%3Dwa`,
+      (ev) => ev.length >= 1,
+    );
+    expect(events[0].type).toBe('ADDED');
+    expect(events[0].object.metadata.name).toBe('wa');
+  });
+
+  it('apiserver watch — label selector transitions map to ADDED and DELETED', async () => {
+    await api(s, 'POST', CM, configMap('sel', {}, { on: 'no' }));
+    const start = await api(s, 'GET', CM);
+    const p = watchEvents(
+      s,
+      `${CM}?watch=1&labelSelector=on%3Dyes&resourceVersion=${String(start.body.metadata.resourceVersion)}`,
+      (ev) => ev.length >= 2,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await api(s, 'PATCH', `${CM}/sel`, { metadata: { labels: { on: 'yes' } } });
+    await api(s, 'PATCH', `${CM}/sel`, { metadata: { labels: { on: 'off' } } });
+    const { events } = await p;
+    expect(events.map((e) => String(e.type))).toEqual(['ADDED', 'DELETED']);
+  });
+
+  it('apiserver watch — bookmarks carry a resourceVersion when allowed', async () => {
+    const { events } = await watchEvents(
+      s,
+      `${CM}?watch=1&allowWatchBookmarks=true&resourceVersion=${String((await api(s, 'GET', CM)).body.metadata.resourceVersion)}`,
+      (ev) => ev.some((e) => e.type === 'BOOKMARK'),
+    );
+    const bm = events.find((e) => e.type === 'BOOKMARK');
+    expect(bm.object.kind).toBe('ConfigMap');
+    expect(Number(bm.object.metadata.resourceVersion)).toBeGreaterThan(0);
+  });
+
+  it('apiserver watch — timeoutSeconds ends the stream', async () => {
+    const t0 = Date.now();
+    const { status } = await watchEvents(
+      s,
+      `${CM}?watch=1&timeoutSeconds=1&resourceVersion=0`,
+      () => false,
+      10_000,
+    );
+    expect(status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('apiserver watch — a compacted resourceVersion is an ERROR event with a 410 Expired Status', async () => {
+    const first = await api(s, 'POST', CM, configMap('old'));
+    for (let i = 0; i < 5; i++) await api(s, 'POST', CM, configMap(`n${i}`));
+    await new Promise((r) => setTimeout(r, 400));
+    const { events, status } = await watchEvents(
+      s,
+      `${CM}?watch=1&resourceVersion=${String(first.body.metadata.resourceVersion)}`,
+      (ev) => ev.length >= 1,
+    );
+    expect(status).toBe(200);
+    expect(events[0].type).toBe('ERROR');
+    expect(events[0].object).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'Expired',
+      code: 410,
+    });
+    expect(events[0].object.message).toMatch(/^too old resource version: \d+ \(\d+\)$/);
+    const list = await api(
+      s,
+      'GET',
+      `${CM}?resourceVersion=${String(first.body.metadata.resourceVersion)}&resourceVersionMatch=Exact`,
+    );
+    expect(list.status).toBe(410);
+  });
+
+  it('apiserver watch — as=Table events for kubectl get -w', async () => {
+    const rv = String((await api(s, 'GET', CM)).body.metadata.resourceVersion);
+    const p = watchEvents(s, `${CM}?watch=1&resourceVersion=${rv}`, (ev) => ev.length >= 1, 10_000, {
+      headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await api(s, 'POST', CM, configMap('tbl'));
+    const { events } = await p;
+    expect(events[0].object.kind).toBe('Table');
+    expect(events[0].object.rows[0].cells[0]).toBe('tbl');
+  });
+});
