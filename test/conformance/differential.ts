@@ -156,22 +156,39 @@ export async function runCase(client: RawClient, c: Case, run: string): Promise<
   }
   const raw = new Map<string, Response>();
   const out: StepResult[] = [];
+  const send = async (step: Omit<Step, 'status'>): Promise<Response> => {
+    const path = expand(step.path, vars, raw, encodeURIComponent);
+    const body =
+      step.rawBody ?? (step.body === undefined ? undefined : JSON.stringify(expandDeep(step.body, vars, raw)));
+    const contentType =
+      step.contentType ?? (step.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
+    const response = await client.request(step.method, path, body, contentType, step.accept);
+    // A watch that delivered exactly one event parses as one JSON value: make it a list too.
+    if (step.watch === true && !Array.isArray(response.body) && typeof response.body === 'object') {
+      return { ...response, body: [response.body] };
+    }
+    return response;
+  };
   try {
+    for (const step of c.setup ?? []) {
+      const r = await send(step);
+      if (!(r.status >= 200 && r.status < 300) && r.status !== 409) {
+        throw new Error(`${c.name} setup ${step.id}: ${r.status} ${JSON.stringify(r.body)}`);
+      }
+      raw.set(step.id, r);
+    }
     for (const step of c.steps) {
-      const path = expand(step.path, vars, raw, encodeURIComponent);
-      const body =
-        step.rawBody ?? (step.body === undefined ? undefined : JSON.stringify(expandDeep(step.body, vars, raw)));
-      const contentType =
-        step.contentType ?? (step.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
-      let response = await client.request(step.method, path, body, contentType, step.accept);
-      // A watch that delivered exactly one event parses as one JSON value: make it a list too.
-      if (step.watch === true && !Array.isArray(response.body) && typeof response.body === 'object') {
-        response = { ...response, body: [response.body] };
+      let response = await send(step);
+      const deadline = Date.now() + 20_000;
+      while (step.retry === true && response.status !== step.status && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        response = await send(step);
       }
       raw.set(step.id, response);
       out.push({ key: `${c.name}/${step.id}`, step, response });
     }
   } finally {
+    for (const step of c.cleanup ?? []) await send(step).catch(() => undefined);
     if (own) await client.request('DELETE', `/api/v1/namespaces/${ns}`);
   }
   return out;
@@ -193,6 +210,9 @@ export function normalise(v: unknown, run: string, parentKey = ''): unknown {
   if (typeof v !== 'object' || v === null) return v;
   const out: Record<string, unknown> = {};
   const obj = v as Record<string, unknown>;
+  if (obj.kind === 'Table' && Array.isArray(obj.columnDefinitions) && Array.isArray(obj.rows)) {
+    return normaliseTable(obj, run);
+  }
   for (const [k, x] of Object.entries(obj)) {
     if (k === 'managedFields') continue;
     if (parentKey === 'metadata' || parentKey === 'details') {
@@ -217,6 +237,20 @@ export function normalise(v: unknown, run: string, parentKey = ''): unknown {
     out[k] = normalise(x, run, k);
   }
   return out;
+}
+
+/** A Table's Age cells are "now minus creationTimestamp": a clock reading, masked like one. */
+function normaliseTable(table: Record<string, unknown>, run: string): unknown {
+  const columns = table.columnDefinitions as { name?: unknown }[];
+  const ageAt = new Set(columns.flatMap((c, i) => (c.name === 'Age' ? [i] : [])));
+  const rows = (table.rows as unknown[]).map((row) => {
+    if (typeof row !== 'object' || row === null) return row;
+    const r = row as Record<string, unknown>;
+    if (!Array.isArray(r.cells)) return row;
+    return { ...r, cells: r.cells.map((c: unknown, i) => (ageAt.has(i) ? '<age>' : c)) };
+  });
+  const { rows: _rows, ...rest } = table;
+  return { ...(normalise(rest, run) as Record<string, unknown>), rows: normalise(rows, run) };
 }
 
 export interface Difference {

@@ -62,6 +62,17 @@ describe('conformance normalise', () => {
     expect(diff('k', a, end)).toHaveLength(1);
   });
 
+  it('conformance — Table Age cells are masked, other cells compared', () => {
+    const table = (age: string, data: number) => ({
+      kind: 'Table',
+      apiVersion: 'meta.k8s.io/v1',
+      columnDefinitions: [{ name: 'Name' }, { name: 'Data' }, { name: 'Age' }],
+      rows: [{ cells: ['w-b', data, age], object: { metadata: { name: 'w-b', uid: 'u1' } } }],
+    });
+    expect(diff('k', normalise(table('1s', 1), ''), normalise(table('2s', 1), ''))).toEqual([]);
+    expect(diff('k', normalise(table('1s', 1), ''), normalise(table('1s', 2), ''))).toHaveLength(1);
+  });
+
   it('conformance — compareResults reports status, content type and body differences', () => {
     const step = CORPUS[0]!.steps[0]!;
     const res = (status: number, body: unknown, contentType = 'application/json'): Response => ({

@@ -11,6 +11,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import {
   CertificateAuthority,
   createCsr,
+  createLogger,
   createRegistry,
   silentLogger,
   type Registry,
@@ -60,7 +61,9 @@ export class ChannelHarness {
 
   async startCloud(opts: { keepaliveMs?: number; windowSize?: number } = {}): Promise<Cloud> {
     const registry = createRegistry();
-    const log = silentLogger();
+    const log = process.env['TETHER_TEST_LOG']
+      ? createLogger({ level: process.env['TETHER_TEST_LOG'] })
+      : silentLogger();
     const hub = new Hub(
       {
         host: '127.0.0.1',

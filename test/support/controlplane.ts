@@ -39,12 +39,25 @@ export function controlPlaneKind(): ControlPlaneKind {
   throw new Error(`TETHER_CONTROL_PLANE must be "embedded" or "upstream", not "${v}"`);
 }
 
-export async function startControlPlane(kind: ControlPlaneKind = controlPlaneKind()): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /**
+   * Upstream only: run kube-controller-manager and kube-scheduler beside the API server
+   * (default true, like a real cluster). The differential tests turn them off to compare
+   * the API servers alone, without controllers writing to the objects mid-test. Ignored
+   * with TETHER_UPSTREAM_REUSE=1 (the shared instance is what it is).
+   */
+  controllers?: boolean;
+}
+
+export async function startControlPlane(
+  kind: ControlPlaneKind = controlPlaneKind(),
+  opts: ControlPlaneOptions = {},
+): Promise<ControlPlane> {
   switch (kind) {
     case 'embedded':
       return startEmbedded();
     case 'upstream':
-      return startUpstream();
+      return startUpstream(opts);
   }
 }
 
@@ -83,9 +96,13 @@ function run(
   });
 }
 
-async function upstreamScript(cmd: 'start' | 'stop' | 'status', stateDir: string): Promise<RunResult> {
+async function upstreamScript(
+  cmd: 'start' | 'stop' | 'status',
+  stateDir: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
   return run('bash', [UPSTREAM_SCRIPT, cmd], {
-    env: { ...process.env, TETHER_UPSTREAM_DIR: stateDir },
+    env: { ...process.env, ...extraEnv, TETHER_UPSTREAM_DIR: stateDir },
     timeoutMs: 240_000,
   });
 }
@@ -96,13 +113,17 @@ async function upstreamScript(cmd: 'start' | 'stop' | 'status', stateDir: string
  * it if needed) and never stops it: whoever started it outside the tests stops it. Otherwise
  * every call gets a private instance in its own state dir, so test files can run in parallel.
  */
-async function startUpstream(): Promise<ControlPlane> {
+async function startUpstream(opts: ControlPlaneOptions): Promise<ControlPlane> {
   if (!upstreamAvailable()) {
     throw new Error(`no kube-apiserver at ${upstreamBinary()}: run \`bash scripts/upstream build\` first`);
   }
   const reuse = process.env.TETHER_UPSTREAM_REUSE === '1';
   const stateDir = reuse ? (process.env.TETHER_UPSTREAM_DIR ?? '/run/tether-upstream') : privateStateDir();
-  const res = await upstreamScript('start', stateDir);
+  const res = await upstreamScript(
+    'start',
+    stateDir,
+    opts.controllers === false ? { TETHER_UPSTREAM_CONTROLLERS: '0' } : {},
+  );
   if (res.code !== 0) {
     if (!reuse) rmSync(stateDir, { recursive: true, force: true });
     throw new Error(`scripts/upstream start failed (exit ${res.code}):\n${res.stderr}`);
