@@ -371,6 +371,58 @@ describe('apiserver rest', () => {
     expect(left.body.items.map((i: any) => String(i.metadata.name))).toEqual(['c']);
   });
 
+  it('apiserver rest — eviction deletes a pod like a delete; unknown paths and verbs answer like upstream', async () => {
+    const P = '/api/v1/namespaces/default/pods';
+    await api(s, 'POST', P, pod('ev'));
+    const ev = await api(s, 'POST', `${P}/ev/eviction`, {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'ev', namespace: 'default' },
+    });
+    expect(ev.status).toBe(201);
+    expect((await api(s, 'GET', `${P}/ev`)).status).toBe(404);
+    const none = await api(s, 'GET', '/api/v1/namespaces/default/widgets');
+    expect(none.status).toBe(404);
+    expect(none.body.message).toBe('the server could not find the requested resource');
+    expect((await api(s, 'GET', `${CM}/meta1/bogus`)).status).toBe(404);
+    const post = await api(s, 'POST', `${CM}/meta1`, configMap('meta1'));
+    expect(post.status).toBe(405);
+    expect(post.body.reason).toBe('MethodNotAllowed');
+    // Name in the body must match the URL.
+    const got = await api(s, 'GET', `${CM}/meta1`);
+    const mismatch = await api(s, 'PUT', `${CM}/meta1`, {
+      ...got.body,
+      metadata: { ...got.body.metadata, name: 'other' },
+    });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.message).toBe(
+      'the name of the object (other) does not match the name on the URL (meta1)',
+    );
+  });
+
+  it('apiserver rest — nodes are cluster-scoped and keep status on main updates; nodes/status writes it', async () => {
+    const n = await api(s, 'POST', '/api/v1/nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1', labels: { edge: 'true' } },
+      status: { capacity: { cpu: '2' } },
+    });
+    expect(n.status).toBe(201);
+    expect(n.body.metadata.namespace).toBeUndefined();
+    expect(n.body.status.capacity.cpu).toBe('2');
+    const st = await api(s, 'PATCH', '/api/v1/nodes/n1/status', {
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    expect(st.body.status.conditions[0].type).toBe('Ready');
+    const main = await api(s, 'PATCH', '/api/v1/nodes/n1', {
+      status: { conditions: [] },
+      spec: { unschedulable: true },
+    });
+    expect(main.body.status.conditions).toHaveLength(1);
+    const sel = await api(s, 'GET', '/api/v1/nodes?fieldSelector=spec.unschedulable%3Dtrue');
+    expect(sel.body.items.map((i: any) => String(i.metadata.name))).toEqual(['n1']);
+  });
+
   it('apiserver rest — discovery: legacy and aggregated documents', async () => {
     const v = await api(s, 'GET', '/version');
     expect(v.body.gitVersion).toMatch(/^v1\.33\.0-tether/);
