@@ -1,0 +1,19 @@
+/**
+ * The edge kubelet (issue 7, DESIGN §3): `PodManager` runs the pods of the edge store that are
+ * bound to this node on containerd through CRI and reports their status through the outbox.
+ * docs/kubelet.md describes what is supported and how it maps to upstream kubelet.
+ */
+export {
+  ANNOTATION_ATTEMPT_BASE,
+  LABEL_NODE,
+  PodManager,
+  type AdmitVerdict,
+  type PodManagerDeps,
+  type RuntimeHealthListener,
+} from './manager.js';
+export { PodManagerConfigSchema, type PodManagerConfig, type ResolvedPodManagerConfig } from './config.js';
+export { PodSyncError, POD_ERROR_CODES, type PodErrorCode } from './errors.js';
+export { writeAtomic, type FileEntry } from './volumes.js';
+export { runProbe, resolvePort, type ProbeKind, type ProbeOutcome, type ProbeTarget } from './probes.js';
+export { podPhase, rfc3339 } from './status.js';
+export { pullPolicy, registryOf } from './refs.js';

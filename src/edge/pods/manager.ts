@@ -1,0 +1,1358 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import {
+  ConfigError,
+  LifecycleError,
+  errorMessage,
+  type Component,
+  type Logger,
+} from '../../common/index.js';
+import {
+  ANNOTATION_GRACE_PERIOD,
+  ANNOTATION_RESTART_COUNT,
+  CriError,
+  LABEL_CONTAINER_NAME,
+  LABEL_MANAGED,
+  LABEL_POD_UID,
+  buildContainerConfig,
+  buildSandboxConfig,
+  parseResolvConf,
+  podQos,
+  type Container,
+  type ContainerId,
+  type ContainerStatus,
+  type DnsConfig,
+  type Pod,
+  type PullAuth,
+  type RuntimeClient,
+  type SandboxConfig,
+  type SandboxId,
+  type SandboxSummary,
+} from '../cri/index.js';
+import type { EdgeStore, StoreChange } from '../store/index.js';
+import { uid as toUid, type JsonObject, type ObjectKey } from '../../protocol/index.js';
+import { PodManagerConfigSchema, type PodManagerConfig, type ResolvedPodManagerConfig } from './config.js';
+import { PodSyncError } from './errors.js';
+import { ProbeManager, type ProbeKind, type ProbeOutcome } from './probes.js';
+import { Refs, pullPolicy } from './refs.js';
+import {
+  containerStatusJson,
+  nsToMs,
+  podConditions,
+  podPhase,
+  rfc3339,
+  stampConditions,
+  type ContainerView,
+  type Json,
+} from './status.js';
+import { setUpVolumes, tearDownPodDir } from './volumes.js';
+
+/** Scopes everything this manager creates to its node (several agents may share a containerd in tests). */
+export const LABEL_NODE = 'tether.dev/node';
+/** Restart counts carried over to a re-created sandbox: `{container: lastAttempt}` (crash safety). */
+export const ANNOTATION_ATTEMPT_BASE = 'tether.dev/attempt-base';
+const ANNOTATION_SPEC_HASH = 'tether.dev/container-spec-hash';
+const META_VERDICT = 'pods.startupVerdict';
+
+export interface AdmitVerdict {
+  admitNewPods: boolean;
+  reason?: string;
+}
+
+export interface PodManagerDeps {
+  store: EdgeStore;
+  runtime: RuntimeClient;
+  logger: Logger;
+  registry: Registry;
+  /** The start-up gate (DESIGN §3, issue 7): the health component fills it; default admits. */
+  startupCheck?: () => Promise<AdmitVerdict>;
+}
+
+export type RuntimeHealthListener = (healthy: boolean, reason: string) => void;
+
+interface Worker {
+  running: Promise<void> | undefined;
+  dirty: boolean;
+  wake: NodeJS.Timeout | undefined;
+  wakeAt: number;
+}
+
+interface Backoff {
+  delayMs: number;
+  /** The container finish time this back-off was computed for. */
+  since: number;
+}
+
+const POD_KEY = { group: '', version: 'v1', kind: 'Pod' } as const;
+
+function existingOr<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+function hostIPv4(): string {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function specHash(c: Container): string {
+  const { name, image, command, args, workingDir, env, envFrom, ports, volumeMounts, securityContext } = c;
+  return createHash('sha256')
+    .update(
+      JSON.stringify({
+        name,
+        image,
+        command,
+        args,
+        workingDir,
+        env,
+        envFrom,
+        ports,
+        volumeMounts,
+        securityContext,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function isUnavailable(e: unknown): boolean {
+  return e instanceof CriError && (e.code === 'UNAVAILABLE' || e.code === 'DEADLINE');
+}
+
+/**
+ * The edge kubelet (DESIGN §3, issue 7): runs the pods of the edge store that are bound to this
+ * node on containerd through CRI, and writes their status to the outbox. Level-triggered: every
+ * sync of a pod compares the desired pod with what the runtime has (found by labels) and takes
+ * the next steps, so it is idempotent and adopts what a previous incarnation of the agent left
+ * (crash safety). One worker per pod serialises its syncs; pods sync in parallel. Nothing here
+ * talks to the cloud, so a silent cloud never stops a pod (DESIGN §3 autonomy).
+ */
+export class PodManager implements Component {
+  readonly name = 'pods';
+  private readonly config: ResolvedPodManagerConfig;
+  private readonly log: Logger;
+  private readonly store: EdgeStore;
+  private readonly rt: RuntimeClient;
+  private readonly refs: Refs;
+  private readonly probes: ProbeManager;
+  private readonly startupCheck: () => Promise<AdmitVerdict>;
+  private readonly scope: Record<string, string>;
+  private readonly hostIP: string;
+  private readonly dnsHost: DnsConfig;
+
+  private started = false;
+  private stopping = false;
+  private unsubscribe: (() => void) | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private gcTimer: NodeJS.Timeout | undefined;
+  private readonly workers = new Map<string, Worker>();
+  private readonly keys = new Map<string, ObjectKey>();
+  /** Last pod object seen per uid: the grace period and preStop hooks once the store forgot it. */
+  private readonly lastPods = new Map<string, Pod>();
+  private readonly backoffs = new Map<string, Backoff>();
+  private readonly waiting = new Map<string, { reason: string; message?: string }>();
+  private readonly lastStatus = new Map<string, string>();
+  private readonly lastConditions = new Map<string, Json[]>();
+  private readonly startTimes = new Map<string, string>();
+  private readonly admitted = new Set<string>();
+  private readonly finished = new Set<string>();
+  /** Exited containers never change: their status is cached. */
+  private readonly exitedCache = new Map<string, ContainerStatus>();
+  private admission: AdmitVerdict = { admitNewPods: true };
+  private runtimeOk = true;
+  private runtimeReason = '';
+  private readonly healthListeners = new Set<RuntimeHealthListener>();
+  private active = 0;
+  private readonly slots: (() => void)[] = [];
+
+  private readonly metrics: {
+    syncs: Histogram<'result'>;
+    restarts: Counter;
+    runtimeUp: Gauge;
+    pods: Gauge;
+  };
+
+  constructor(config: PodManagerConfig, deps: PodManagerDeps) {
+    const parsed = PodManagerConfigSchema.safeParse(config);
+    if (!parsed.success) {
+      throw new ConfigError(
+        'invalid pod manager config',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      );
+    }
+    this.config = Object.freeze(parsed.data);
+    this.log = deps.logger.child({ component: 'pods' });
+    this.store = deps.store;
+    this.rt = deps.runtime;
+    this.refs = new Refs(deps.store);
+    this.startupCheck = deps.startupCheck ?? (() => Promise.resolve({ admitNewPods: true }));
+    this.scope = { ...this.config.extraLabels, [LABEL_MANAGED]: 'true', [LABEL_NODE]: this.config.nodeName };
+    this.hostIP = this.config.hostIP ?? hostIPv4();
+    let resolv = '';
+    try {
+      resolv = readFileSync(this.config.resolvConf, 'utf8');
+    } catch {
+      // no resolv.conf: pods get no DNS servers, as kubelet does with --resolv-conf=""
+    }
+    this.dnsHost = parseResolvConf(resolv);
+    this.probes = new ProbeManager(this.rt, (uid, kind, output, outcome) => {
+      this.onProbe(uid, kind, output, outcome);
+    });
+    const r = deps.registry;
+    this.metrics = {
+      syncs: existingOr(
+        r,
+        'tether_edge_pod_sync_duration_seconds',
+        () =>
+          new Histogram({
+            name: 'tether_edge_pod_sync_duration_seconds',
+            help: 'Duration of one pod sync, by result',
+            labelNames: ['result'] as const,
+            buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+            registers: [r],
+          }),
+      ),
+      restarts: existingOr(
+        r,
+        'tether_edge_container_restarts_total',
+        () =>
+          new Counter({
+            name: 'tether_edge_container_restarts_total',
+            help: 'Containers restarted by the restart policy',
+            registers: [r],
+          }),
+      ),
+      runtimeUp: existingOr(
+        r,
+        'tether_edge_runtime_up',
+        () =>
+          new Gauge({
+            name: 'tether_edge_runtime_up',
+            help: '1 while the container runtime answers',
+            registers: [r],
+          }),
+      ),
+      pods: existingOr(
+        r,
+        'tether_edge_pods',
+        () =>
+          new Gauge({
+            name: 'tether_edge_pods',
+            help: 'Pods bound to this node in the store',
+            registers: [r],
+          }),
+      ),
+    };
+  }
+
+  // ── lifecycle ──────────────────────────────────────────────────────────────────────
+
+  async start(): Promise<void> {
+    if (this.started) throw new LifecycleError('pod manager already started');
+    this.started = true;
+    this.stopping = false;
+    // DESIGN §3 start-up check: ask the health component before admitting pods; record the verdict.
+    await this.checkAdmission();
+    this.unsubscribe = this.store.onChange((c) => {
+      this.onStoreChange(c);
+    });
+    this.resyncTimer = setInterval(() => {
+      void this.resync();
+    }, this.config.reconcileIntervalMs);
+    this.resyncTimer.unref();
+    this.gcTimer = setInterval(() => {
+      void this.imageGc().catch((e: unknown) => {
+        this.log.warn({ err: errorMessage(e) }, 'image garbage collection failed');
+      });
+    }, this.config.imageGcIntervalMs);
+    this.gcTimer.unref();
+    void this.resync();
+  }
+
+  /** Stops reconciling. Pods keep running: stopping the agent is not stopping its pods. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.stopping = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
+    if (this.gcTimer !== undefined) clearInterval(this.gcTimer);
+    this.probes.stopAll();
+    for (const w of this.workers.values()) if (w.wake !== undefined) clearTimeout(w.wake);
+    await Promise.allSettled(
+      [...this.workers.values()].flatMap((w) => (w.running === undefined ? [] : [w.running])),
+    );
+    this.workers.clear();
+    this.started = false;
+  }
+
+  /** False while the container runtime does not answer (a node condition, DESIGN §3). */
+  runtimeHealthy(): boolean {
+    return this.runtimeOk;
+  }
+
+  onRuntimeHealth(fn: RuntimeHealthListener): () => void {
+    this.healthListeners.add(fn);
+    return () => this.healthListeners.delete(fn);
+  }
+
+  /** The latest start-up verdict. */
+  admissionVerdict(): AdmitVerdict {
+    return { ...this.admission };
+  }
+
+  /** Requests a sync of every pod now (e.g. after the health verdict changed). */
+  resyncNow(): void {
+    void this.resync();
+  }
+
+  // ── triggers ───────────────────────────────────────────────────────────────────────
+
+  private async checkAdmission(): Promise<void> {
+    let v: AdmitVerdict;
+    try {
+      v = await this.startupCheck();
+    } catch (e) {
+      v = { admitNewPods: false, reason: `start-up check failed: ${errorMessage(e)}` };
+    }
+    const changed = v.admitNewPods !== this.admission.admitNewPods || v.reason !== this.admission.reason;
+    this.admission = v;
+    if (changed) {
+      this.store.setMeta(META_VERDICT, JSON.stringify({ ...v, at: new Date().toISOString() }));
+      this.log.info({ admitNewPods: v.admitNewPods, reason: v.reason }, 'start-up verdict');
+    }
+  }
+
+  private onStoreChange(c: StoreChange): void {
+    if (c.type === 'delete') {
+      if (c.key.kind === 'Pod' && c.key.group === '') this.schedule(c.uid);
+      return;
+    }
+    const { key } = c.object;
+    if (key.group !== '') return;
+    if (key.kind === 'Pod') {
+      this.keys.set(c.object.uid, key);
+      this.schedule(c.object.uid);
+    } else if (key.kind === 'ConfigMap' || key.kind === 'Secret') {
+      // A referenced object changed: re-sync the namespace's pods (volumes and future starts see it).
+      for (const [uid, k] of this.keys) if (k.namespace === key.namespace) this.schedule(uid);
+    }
+  }
+
+  private onProbe(uid: string, kind: ProbeKind, output: string, outcome: ProbeOutcome): void {
+    const pod = this.lastPods.get(uid);
+    if (outcome === 'failure' && pod !== undefined) {
+      const what = kind === 'liveness' ? 'Liveness' : kind === 'readiness' ? 'Readiness' : 'Startup';
+      this.event(pod, 'Warning', 'Unhealthy', `${what} probe failed: ${output}`);
+    }
+    this.schedule(uid);
+  }
+
+  private async resync(): Promise<void> {
+    if (this.stopping) return;
+    if (!(await this.checkRuntime())) return;
+    if (!this.admission.admitNewPods) await this.checkAdmission();
+    const uids = new Set<string>();
+    let bound = 0;
+    for (const o of this.store.list({ group: '', kind: 'Pod' })) {
+      const pod = o.object as unknown as Pod;
+      if (pod.spec.nodeName !== this.config.nodeName) continue;
+      bound++;
+      this.keys.set(o.uid, o.key);
+      uids.add(o.uid);
+    }
+    this.metrics.pods.set(bound);
+    try {
+      // Orphans: sandboxes and containers with our labels whose pod the store does not hold.
+      for (const s of await this.rt.listPodSandbox({ labels: this.scope })) uids.add(s.metadata.uid);
+      for (const c of await this.rt.listContainers({ labels: this.scope })) {
+        const u = c.labels[LABEL_POD_UID];
+        if (u !== undefined) uids.add(u);
+      }
+    } catch (e) {
+      this.runtimeDown(e);
+      return;
+    }
+    for (const u of this.keys.keys()) uids.add(u);
+    for (const u of uids) this.schedule(u);
+  }
+
+  private async checkRuntime(): Promise<boolean> {
+    try {
+      const s = await this.rt.status();
+      const rr = s.conditions.find((c) => c.type === 'RuntimeReady');
+      if (rr !== undefined && !rr.status) {
+        this.setRuntime(false, `RuntimeReady=false: ${rr.reason} ${rr.message}`.trim());
+        return false;
+      }
+      this.setRuntime(true, '');
+      return true;
+    } catch (e) {
+      this.runtimeDown(e);
+      return false;
+    }
+  }
+
+  private runtimeDown(e: unknown): void {
+    this.setRuntime(false, `container runtime is down: ${errorMessage(e)}`);
+  }
+
+  private setRuntime(ok: boolean, reason: string): void {
+    this.metrics.runtimeUp.set(ok ? 1 : 0);
+    if (ok === this.runtimeOk) return;
+    this.runtimeOk = ok;
+    this.runtimeReason = reason;
+    // DESIGN §3 runtime loss: report, keep retrying, never delete anything because of it.
+    if (ok) this.log.info('container runtime is back');
+    else this.log.error({ reason }, 'container runtime unavailable; pods are left as they are');
+    const nodeKey: ObjectKey = { group: '', version: 'v1', kind: 'Node', name: this.config.nodeName };
+    this.enqueueEvent(
+      nodeKey,
+      { kind: 'Node', name: this.config.nodeName, uid: this.config.nodeName },
+      {
+        type: ok ? 'Normal' : 'Warning',
+        reason: ok ? 'ContainerRuntimeReady' : 'ContainerRuntimeUnhealthy',
+        message: ok ? 'container runtime is reachable again' : reason,
+      },
+    );
+    for (const l of this.healthListeners) l(ok, reason);
+    if (ok) this.resyncNow();
+  }
+
+  /** Why the runtime is unhealthy ('' when healthy). */
+  runtimeStatusReason(): string {
+    return this.runtimeReason;
+  }
+
+  // ── per-pod workers ───────────────────────────────────────────────────────────────
+
+  private schedule(uid: string, afterMs = 0): void {
+    if (this.stopping || !this.started) return;
+    let w = this.workers.get(uid);
+    if (w === undefined) {
+      w = { running: undefined, dirty: false, wake: undefined, wakeAt: 0 };
+      this.workers.set(uid, w);
+    }
+    if (afterMs > 0) {
+      const at = Date.now() + afterMs;
+      if (w.wake !== undefined && w.wakeAt <= at) return;
+      if (w.wake !== undefined) clearTimeout(w.wake);
+      w.wakeAt = at;
+      const target = w;
+      w.wake = setTimeout(() => {
+        target.wake = undefined;
+        this.schedule(uid);
+      }, afterMs);
+      w.wake.unref();
+      return;
+    }
+    if (w.running !== undefined) {
+      w.dirty = true;
+      return;
+    }
+    const worker = w;
+    worker.running = (async () => {
+      do {
+        worker.dirty = false;
+        await this.acquire();
+        const t0 = performance.now();
+        let result = 'ok';
+        try {
+          await this.syncPod(uid);
+        } catch (e) {
+          result = 'error';
+          if (isUnavailable(e)) this.runtimeDown(e);
+          else this.log.warn({ uid, err: errorMessage(e) }, 'pod sync failed');
+        } finally {
+          this.release();
+          this.metrics.syncs.observe({ result }, (performance.now() - t0) / 1000);
+        }
+      } while (this.again(worker));
+      worker.running = undefined;
+    })();
+  }
+
+  /** Another round when a change arrived during the sync (the flag is set from outside). */
+  private again(w: Worker): boolean {
+    return w.dirty && !this.stopping;
+  }
+
+  private async acquire(): Promise<void> {
+    // Pods sync in parallel, bounded so that 50 pods do not open 50 pulls at once.
+    if (this.active < 8) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((r) => this.slots.push(r));
+    this.active++;
+  }
+
+  private release(): void {
+    this.active--;
+    this.slots.shift()?.();
+  }
+
+  private desiredPod(uid: string): Pod | undefined {
+    const key = this.keys.get(uid);
+    if (key === undefined) return undefined;
+    const o = this.store.get(key);
+    if (o === undefined || o.uid !== uid) return undefined;
+    const pod = o.object as unknown as Pod;
+    if (pod.spec.nodeName !== this.config.nodeName) return undefined;
+    // The store's object is the truth; uid and namespace come from its key if the body lacks them.
+    return {
+      ...pod,
+      metadata: { ...pod.metadata, uid, namespace: key.namespace ?? 'default', name: key.name },
+    };
+  }
+
+  private async syncPod(uid: string): Promise<void> {
+    if (!this.runtimeOk) return;
+    const pod = this.desiredPod(uid);
+    if (pod === undefined) {
+      // The cloud removed the pod (or it was never ours): stop and remove everything of it.
+      const last = this.lastPods.get(uid);
+      await this.killPod(uid, last, last === undefined ? undefined : gracePeriod(last));
+      this.forget(uid);
+      return;
+    }
+    this.lastPods.set(uid, pod);
+    if (pod.metadata.deletionTimestamp !== undefined) {
+      if (this.finished.has(uid)) return;
+      await this.killPod(uid, pod, gracePeriod(pod));
+      // Graceful termination is complete: the cloud deletes the pod with grace 0, as for kubelet.
+      const key = this.keys.get(uid);
+      if (key !== undefined)
+        this.store.enqueue(key, { type: 'podStatus', payload: { deleted: true } }, toUid(uid));
+      this.finished.add(uid);
+      this.probes.remove(uid);
+      return;
+    }
+    await this.runPod(pod);
+  }
+
+  private forget(uid: string): void {
+    this.probes.remove(uid);
+    this.keys.delete(uid);
+    this.lastPods.delete(uid);
+    this.lastStatus.delete(uid);
+    this.lastConditions.delete(uid);
+    this.startTimes.delete(uid);
+    this.admitted.delete(uid);
+    this.finished.delete(uid);
+    for (const m of [this.backoffs, this.waiting]) {
+      for (const k of [...m.keys()]) if (k.startsWith(`${uid}/`)) m.delete(k);
+    }
+    const w = this.workers.get(uid);
+    if (w?.wake !== undefined) clearTimeout(w.wake);
+    // The worker entry itself goes when its loop ends; a new change re-creates it.
+    if (w !== undefined && w.running === undefined) this.workers.delete(uid);
+  }
+
+  // ── runtime view ──────────────────────────────────────────────────────────────────
+
+  private async runtimeView(
+    uid: string,
+  ): Promise<{ sandboxes: SandboxSummary[]; containers: ContainerStatus[] }> {
+    const labels = { ...this.scope, [LABEL_POD_UID]: uid };
+    const sandboxes = (await this.rt.listPodSandbox({ labels })).sort((a, b) =>
+      a.metadata.attempt !== b.metadata.attempt
+        ? b.metadata.attempt - a.metadata.attempt
+        : Number(b.createdAtNs - a.createdAtNs),
+    );
+    const summaries = await this.rt.listContainers({ labels });
+    const containers: ContainerStatus[] = [];
+    for (const c of summaries) {
+      const cached = this.exitedCache.get(c.id);
+      if (cached !== undefined) {
+        containers.push({ ...cached, labels: { ...cached.labels, sandbox: c.sandboxId } });
+        continue;
+      }
+      try {
+        const s = await this.rt.containerStatus(c.id);
+        const withSandbox = { ...s, labels: { ...s.labels, sandbox: c.sandboxId } };
+        if (s.state === 'exited') this.exitedCache.set(c.id, withSandbox);
+        containers.push(withSandbox);
+      } catch (e) {
+        if (e instanceof CriError && e.code === 'NOT_FOUND') continue; // removed meanwhile
+        throw e;
+      }
+    }
+    return { sandboxes, containers };
+  }
+
+  // ── termination ───────────────────────────────────────────────────────────────────
+
+  /**
+   * kubelet killPod: preStop hooks, then StopContainer with what is left of the grace period,
+   * all containers in parallel; then remove containers and sandboxes and the pod's volumes.
+   */
+  private async killPod(uid: string, pod: Pod | undefined, graceSeconds: number | undefined): Promise<void> {
+    const { sandboxes, containers } = await this.runtimeView(uid);
+    if (sandboxes.length === 0 && containers.length === 0) {
+      if (pod !== undefined || this.lastPods.has(uid)) await tearDownPodDir(this.config.rootDir, uid);
+      return;
+    }
+    this.probes.remove(uid);
+    const running = containers.filter((c) => c.state === 'running' || c.state === 'created');
+    if (pod !== undefined && running.length > 0) {
+      this.event(pod, 'Normal', 'Killing', `Stopping containers of pod (grace period ${graceSeconds ?? 0}s)`);
+    }
+    await Promise.all(
+      running.map(async (c) => {
+        const grace = graceSeconds ?? Number(c.annotations[ANNOTATION_GRACE_PERIOD] ?? '2');
+        await this.killContainer(pod, c, grace);
+      }),
+    );
+    for (const c of containers) {
+      await this.rt.removeContainer(c.id).catch(notFoundOk);
+      this.exitedCache.delete(c.id);
+    }
+    for (const s of sandboxes) {
+      await this.rt.stopPodSandbox(s.id).catch(notFoundOk);
+      await this.rt.removePodSandbox(s.id).catch(notFoundOk);
+    }
+    await tearDownPodDir(this.config.rootDir, uid);
+    this.log.info({ uid, pod: pod?.metadata.name }, 'pod stopped and removed');
+  }
+
+  private async killContainer(pod: Pod | undefined, c: ContainerStatus, graceSeconds: number): Promise<void> {
+    const t0 = Date.now();
+    const name = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
+    const spec = pod?.spec.containers.find((x) => x.name === name);
+    const preStop = spec?.lifecycle?.preStop;
+    if (c.state === 'running' && preStop !== undefined && graceSeconds > 0) {
+      try {
+        if (preStop.exec?.command !== undefined) {
+          const r = await this.rt.execSync(c.id, preStop.exec.command, graceSeconds);
+          if (r.exitCode !== 0 && pod !== undefined) {
+            this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: exit code ${r.exitCode}`);
+          }
+        } else if (preStop.sleep !== undefined) {
+          await new Promise((r) => setTimeout(r, Math.min(preStop.sleep?.seconds ?? 0, graceSeconds) * 1000));
+        }
+      } catch (e) {
+        if (pod !== undefined)
+          this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${errorMessage(e)}`);
+      }
+    }
+    // kubelet: the hook's time counts against the grace period; at least 2 s remain.
+    const left = graceSeconds <= 0 ? 0 : Math.max(2, graceSeconds - Math.floor((Date.now() - t0) / 1000));
+    await this.rt.stopContainer(c.id, left).catch(notFoundOk);
+  }
+
+  // ── running a pod ─────────────────────────────────────────────────────────────────
+
+  private async runPod(podIn: Pod): Promise<void> {
+    const uid = podIn.metadata.uid ?? '';
+    // Without CNI every pod shares the node's network (documented difference).
+    const pod: Pod = this.config.cni ? podIn : { ...podIn, spec: { ...podIn.spec, hostNetwork: true } };
+    const policy = pod.spec.restartPolicy ?? 'Always';
+    const view = await this.runtimeView(uid);
+    let sandboxes = view.sandboxes;
+    let containers = view.containers;
+
+    // Admission (the start-up gate): a pod that already has a sandbox was admitted before.
+    if (!this.admitted.has(uid)) {
+      if (sandboxes.length === 0 && containers.length === 0 && !this.admission.admitNewPods) {
+        this.writeRefused(pod);
+        return;
+      }
+      this.admitted.add(uid);
+    }
+    if (!this.startTimes.has(uid)) {
+      const prev = (podIn.status as { startTime?: string } | undefined)?.startTime;
+      this.startTimes.set(uid, prev ?? rfc3339(Date.now()));
+    }
+
+    let current = sandboxes[0];
+    const inSandbox = (id: SandboxId | undefined): ContainerStatus[] =>
+      containers.filter((c) => c.labels['sandbox'] === id);
+
+    // A pod whose containers all finished for good is terminal: its sandbox is stopped, never re-created.
+    if (current !== undefined && this.isTerminal(pod, inSandbox(current.id))) {
+      if (current.state === 'ready') await this.rt.stopPodSandbox(current.id).catch(notFoundOk);
+      this.probes.remove(uid);
+      await this.writeStatus(pod, false, '', inSandbox(current.id), containers, true);
+      return;
+    }
+
+    // Several ready sandboxes (should not happen): keep the newest, remove the rest.
+    for (const s of sandboxes.slice(1)) {
+      if (
+        s.state === 'ready' ||
+        containers.some((c) => c.labels['sandbox'] === s.id && c.state === 'running')
+      ) {
+        await this.removeSandbox(pod, s.id, containers);
+      }
+    }
+
+    const fields = { podIP: '', hostIP: this.hostIP, nodeName: this.config.nodeName };
+    let volumePaths: Record<string, string>;
+    try {
+      volumePaths = await setUpVolumes(pod, this.config.rootDir, this.refs, fields);
+    } catch (e) {
+      if (!(e instanceof PodSyncError)) throw e;
+      this.setWaitingAll(pod, 'ContainerCreating', undefined);
+      this.eventOnce(pod, `mount:${e.message}`, 'Warning', 'FailedMount', e.message);
+      await this.writeStatus(pod, current?.state === 'ready', '', inSandbox(current?.id), containers, false);
+      this.schedule(uid, 2_000);
+      return;
+    }
+
+    if (current?.state !== 'ready') {
+      const built = this.sandboxConfig(pod, (current?.metadata.attempt ?? -1) + 1, containers);
+      if (!built.ok) {
+        this.setWaitingAll(pod, 'CreateContainerConfigError', built.error);
+        await this.writeStatus(pod, false, '', [], containers, false);
+        return;
+      }
+      if (current !== undefined) {
+        this.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      }
+      const id = await this.rt.runPodSandbox(built.value);
+      this.log.info({ pod: pod.metadata.name, uid, sandbox: id }, 'sandbox created');
+      for (const s of sandboxes) await this.removeSandbox(pod, s.id, containers);
+      const again = await this.runtimeView(uid);
+      sandboxes = again.sandboxes;
+      containers = again.containers;
+      current = sandboxes.find((s) => s.id === id);
+      if (current === undefined) return;
+    }
+    const sandboxId = current.id;
+    const sbStatus = await this.rt.podSandboxStatus(sandboxId);
+    const podIP = pod.spec.hostNetwork === true ? this.hostIP : sbStatus.ip;
+    fields.podIP = podIP;
+    const sandboxCfg = this.sandboxConfig(pod, current.metadata.attempt, []);
+    if (!sandboxCfg.ok) return;
+
+    // Volumes again now that the pod IP is known (downwardAPI status.podIP), atomically.
+    if ((pod.spec.volumes ?? []).some((v) => v.downwardAPI !== undefined)) {
+      volumePaths = await setUpVolumes(pod, this.config.rootDir, this.refs, fields);
+    }
+
+    const latest = (name: string): ContainerStatus | undefined => latestOf(inSandbox(sandboxId), name);
+    const ctx: StartContext = { pod, sandboxId, sandbox: sandboxCfg.value, podIP, volumePaths, containers };
+    let wakeMs = 0;
+    const wantWake = (ms: number): void => {
+      wakeMs = wakeMs === 0 ? ms : Math.min(wakeMs, ms);
+    };
+
+    // Init containers in order, each to completion (kubelet computeInitContainerActions).
+    let initDone = true;
+    for (const ic of pod.spec.initContainers ?? []) {
+      const st = latest(ic.name);
+      if (st?.state === 'exited' && st.exitCode === 0) continue;
+      initDone = false;
+      if (st === undefined) await this.startContainer(ctx, ic, true);
+      else if (st.state === 'created') await this.rt.startContainer(st.id);
+      else if (st.state === 'exited' && policy !== 'Never') {
+        const w = await this.restartWithBackoff(ctx, ic, st, true);
+        if (w > 0) wantWake(w);
+      }
+      break;
+    }
+
+    if (initDone) {
+      for (const c of pod.spec.containers) {
+        const st = latest(c.name);
+        const wkey = `${uid}/${c.name}`;
+        if (st === undefined) {
+          await this.startContainer(ctx, c, false);
+          if (this.waiting.has(wkey)) wantWake(this.retryDelay(wkey));
+          continue;
+        }
+        if (st.state === 'created') {
+          // Adopted half-way (the agent died between Create and Start): start it now.
+          await this.rt.startContainer(st.id).catch(notFoundOk);
+          continue;
+        }
+        if (st.state === 'running') {
+          this.probes.ensure(uid, {
+            containerId: st.id,
+            container: c,
+            host: pod.spec.hostNetwork === true || podIP === '' ? '127.0.0.1' : podIP,
+            startedAtMs: nsToMs(st.startedAtNs),
+          });
+          const liveness = this.probes.result(uid, c.name, 'liveness', st.id);
+          const startup = this.probes.result(uid, c.name, 'startup', st.id);
+          const changed =
+            st.annotations[ANNOTATION_SPEC_HASH] !== undefined &&
+            st.annotations[ANNOTATION_SPEC_HASH] !== specHash(c);
+          if (liveness === 'failure' || startup === 'failure' || changed) {
+            const why = changed
+              ? 'definition changed'
+              : `failed ${liveness === 'failure' ? 'liveness' : 'startup'} probe`;
+            this.event(pod, 'Normal', 'Killing', `Container ${c.name} ${why}, will be restarted`);
+            const probe = liveness === 'failure' ? c.livenessProbe : c.startupProbe;
+            this.probes.remove(uid, c.name);
+            await this.killContainer(pod, st, probe?.terminationGracePeriodSeconds ?? gracePeriod(pod));
+            this.exitedCache.delete(st.id);
+            this.schedule(uid);
+          }
+          continue;
+        }
+        // exited (or unknown)
+        this.probes.remove(uid, c.name);
+        const restart = policy === 'Always' || (policy === 'OnFailure' && st.exitCode !== 0);
+        if (!restart) continue;
+        const w = await this.restartWithBackoff(ctx, c, st, false);
+        if (w > 0) wantWake(w);
+      }
+    } else {
+      for (const c of pod.spec.containers) this.probes.remove(uid, c.name);
+    }
+
+    await this.gcContainers(pod, sandboxId);
+    const fresh = await this.runtimeView(uid);
+    await this.writeStatus(
+      pod,
+      true,
+      podIP,
+      fresh.containers.filter((c) => c.labels['sandbox'] === sandboxId),
+      fresh.containers,
+      false,
+    );
+    if (wakeMs > 0) this.schedule(uid, wakeMs);
+  }
+
+  private retryDelay(key: string): number {
+    const b = this.backoffs.get(key);
+    return b === undefined ? this.config.backoffInitialMs : Math.max(100, b.since + b.delayMs - Date.now());
+  }
+
+  /** kubelet doBackOff: restart at once the first time, then wait 10 s, 20 s, … up to 5 min. */
+  private async restartWithBackoff(
+    ctx: StartContext,
+    c: Container,
+    st: ContainerStatus,
+    init: boolean,
+  ): Promise<number> {
+    const uid = ctx.pod.metadata.uid ?? '';
+    const key = `${uid}/${c.name}`;
+    const finished = st.finishedAtNs === 0n ? Date.now() : nsToMs(st.finishedAtNs);
+    const b = this.backoffs.get(key);
+    if (b !== undefined && Date.now() - finished < b.delayMs) {
+      const left = b.delayMs - (Date.now() - finished);
+      const msg = `back-off ${Math.round(b.delayMs / 1000)}s restarting failed container=${c.name} pod=${ctx.pod.metadata.name ?? ''}_${ctx.pod.metadata.namespace ?? 'default'}(${uid})`;
+      if (this.waiting.get(key)?.reason !== 'CrashLoopBackOff' || b.since !== finished) {
+        this.event(ctx.pod, 'Warning', 'BackOff', 'Back-off restarting failed container', c.name);
+      }
+      b.since = finished;
+      this.waiting.set(key, { reason: 'CrashLoopBackOff', message: msg });
+      return left + 50;
+    }
+    // kubelet resets the back-off after a container ran fine for twice the maximum.
+    const delayMs =
+      b === undefined || Date.now() - finished > 2 * this.config.backoffMaxMs
+        ? this.config.backoffInitialMs
+        : Math.min(b.delayMs * 2, this.config.backoffMaxMs);
+    this.backoffs.set(key, { delayMs, since: finished });
+    this.metrics.restarts.inc();
+    await this.startContainer(ctx, c, init);
+    return 0;
+  }
+
+  private sandboxConfig(
+    pod: Pod,
+    attempt: number,
+    containers: readonly ContainerStatus[],
+  ): ReturnType<typeof buildSandboxConfig> {
+    const r = buildSandboxConfig(pod, {
+      attempt,
+      podLogsRoot: this.config.podLogsRoot,
+      cgroupRoot: this.config.cgroupRoot,
+      cgroupDriver: this.config.cgroupDriver,
+      dns: {
+        clusterDns: this.config.clusterDns,
+        clusterDomain: this.config.clusterDomain,
+        host: this.dnsHost,
+      },
+    });
+    if (!r.ok) return r;
+    // Restart counts survive a new sandbox: the last attempt of each container rides along.
+    const base: Record<string, number> = {};
+    for (const c of containers) {
+      const n = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
+      base[n] = Math.max(base[n] ?? 0, c.metadata.attempt);
+    }
+    return {
+      ok: true,
+      value: {
+        ...r.value,
+        labels: { ...r.value.labels, ...this.scope },
+        annotations: { ...r.value.annotations, [ANNOTATION_ATTEMPT_BASE]: JSON.stringify(base) },
+      },
+    };
+  }
+
+  private async removeSandbox(
+    pod: Pod,
+    id: SandboxId,
+    containers: readonly ContainerStatus[],
+  ): Promise<void> {
+    const mine = containers.filter((c) => c.labels['sandbox'] === id);
+    await Promise.all(
+      mine.filter((c) => c.state === 'running').map((c) => this.killContainer(pod, c, gracePeriod(pod))),
+    );
+    for (const c of mine) {
+      await this.rt.removeContainer(c.id).catch(notFoundOk);
+      this.exitedCache.delete(c.id);
+    }
+    await this.rt.stopPodSandbox(id).catch(notFoundOk);
+    await this.rt.removePodSandbox(id).catch(notFoundOk);
+  }
+
+  private nextAttempt(ctx: StartContext, name: string): number {
+    let max = -1;
+    for (const c of ctx.containers) {
+      if ((c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name) === name)
+        max = Math.max(max, c.metadata.attempt);
+    }
+    if (max >= 0) return max + 1;
+    const base = this.attemptBase(ctx);
+    return base[name] === undefined ? 0 : base[name] + 1;
+  }
+
+  private attemptBase(ctx: StartContext): Record<string, number> {
+    try {
+      return JSON.parse(ctx.sandbox.annotations[ANNOTATION_ATTEMPT_BASE] ?? '{}') as Record<string, number>;
+    } catch {
+      return {};
+    }
+  }
+
+  /** Pull per policy, build the config (env, mounts), create and start one container. */
+  private async startContainer(ctx: StartContext, c: Container, init: boolean): Promise<void> {
+    const { pod } = ctx;
+    const uid = pod.metadata.uid ?? '';
+    const wkey = `${uid}/${c.name}`;
+    let imageRef: string;
+    try {
+      imageRef = await this.ensureImage(pod, c);
+    } catch (e) {
+      if (e instanceof PodSyncError) {
+        const prev = this.waiting.get(wkey)?.reason;
+        const reason =
+          e.code === 'IMAGE_NEVER_PULL'
+            ? 'ErrImageNeverPull'
+            : prev === 'ErrImagePull' || prev === 'ImagePullBackOff'
+              ? 'ImagePullBackOff'
+              : 'ErrImagePull';
+        this.waiting.set(wkey, { reason, message: e.message });
+        this.bumpBackoff(wkey);
+        this.event(
+          pod,
+          'Warning',
+          reason === 'ErrImageNeverPull' ? 'ErrImageNeverPull' : 'Failed',
+          e.message,
+          c.name,
+        );
+        return;
+      }
+      throw e;
+    }
+    const attempt = this.nextAttempt(ctx, c.name);
+    let values: Map<string, string | Uint8Array>;
+    let envFrom;
+    try {
+      values = this.refs.resolveEnv(pod, c.env ?? []);
+      envFrom = this.refs.envFrom(pod, c);
+    } catch (e) {
+      if (!(e instanceof PodSyncError)) throw e;
+      this.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: e.message });
+      this.bumpBackoff(wkey);
+      this.eventOnce(pod, `cfg:${c.name}:${e.message}`, 'Warning', 'Failed', `Error: ${e.message}`, c.name);
+      return;
+    }
+    const cfg = buildContainerConfig(pod, c, {
+      attempt,
+      memoryCapacityBytes: os.totalmem(),
+      imageRef,
+      volumePaths: ctx.volumePaths,
+      envFrom,
+      resolveValueFrom: (e) => values.get(e.name),
+      nodeName: this.config.nodeName,
+      podIP: ctx.podIP,
+      hostIP: this.hostIP,
+      annotations: { [ANNOTATION_SPEC_HASH]: specHash(c) },
+    });
+    if (!cfg.ok) {
+      this.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: cfg.error.message });
+      this.bumpBackoff(wkey);
+      return;
+    }
+    const config = { ...cfg.value, labels: { ...cfg.value.labels, ...this.scope } };
+    const id = await this.rt.createContainer(ctx.sandboxId, config, ctx.sandbox);
+    try {
+      await this.rt.startContainer(id);
+    } catch (e) {
+      if (isUnavailable(e)) throw e;
+      this.waiting.set(wkey, { reason: 'RunContainerError', message: errorMessage(e) });
+      this.event(pod, 'Warning', 'Failed', `Error: ${errorMessage(e)}`, c.name);
+      return;
+    }
+    this.waiting.delete(wkey);
+    this.event(pod, 'Normal', 'Started', `Started ${init ? 'init ' : ''}container ${c.name}`, c.name);
+    const postStart = c.lifecycle?.postStart?.exec?.command;
+    if (postStart !== undefined) {
+      const r = await this.rt.execSync(id, postStart, 0).catch(() => ({ exitCode: -1 }));
+      if (r.exitCode !== 0) {
+        // kubelet kills a container whose postStart hook failed.
+        this.event(
+          pod,
+          'Warning',
+          'FailedPostStartHook',
+          `PostStartHook failed: exit code ${r.exitCode}`,
+          c.name,
+        );
+        await this.rt.stopContainer(id, 0).catch(notFoundOk);
+      }
+    }
+    this.log.debug({ pod: pod.metadata.name, container: c.name, attempt, id }, 'container started');
+  }
+
+  private bumpBackoff(key: string): void {
+    const b = this.backoffs.get(key);
+    const delayMs =
+      b === undefined ? this.config.backoffInitialMs : Math.min(b.delayMs * 2, this.config.backoffMaxMs);
+    this.backoffs.set(key, { delayMs, since: Date.now() });
+  }
+
+  private async ensureImage(pod: Pod, c: Container): Promise<string> {
+    const image = c.image ?? '';
+    const policy = pullPolicy(c);
+    if (policy !== 'Always') {
+      const present = await this.rt.imageStatus(image);
+      if (present !== undefined) return present.id;
+      if (policy === 'Never') {
+        throw new PodSyncError(
+          'IMAGE_NEVER_PULL',
+          `Container image "${image}" is not present with pull policy of Never`,
+        );
+      }
+    }
+    const auths: (PullAuth | undefined)[] = [...this.refs.pullAuths(pod, image), undefined];
+    let last: unknown;
+    for (const auth of auths) {
+      try {
+        const t0 = Date.now();
+        const ref = await this.rt.pullImage(image, auth);
+        this.event(
+          pod,
+          'Normal',
+          'Pulled',
+          `Successfully pulled image "${image}" in ${Date.now() - t0}ms`,
+          c.name,
+        );
+        return ref;
+      } catch (e) {
+        if (isUnavailable(e)) throw e;
+        last = e;
+      }
+    }
+    throw new PodSyncError('IMAGE_PULL', `Failed to pull image "${image}": ${errorMessage(last)}`, {
+      cause: last,
+    });
+  }
+
+  /** kubelet container GC, per pod: keep the newest two containers of each name, drop older ones. */
+  private async gcContainers(pod: Pod, sandboxId: SandboxId): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const all = (await this.rt.listContainers({ labels: { ...this.scope, [LABEL_POD_UID]: uid } })).filter(
+      (c) => c.sandboxId === sandboxId,
+    );
+    const byName = new Map<string, typeof all>();
+    for (const c of all) {
+      const n = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
+      byName.set(n, [...(byName.get(n) ?? []), c]);
+    }
+    for (const list of byName.values()) {
+      list.sort((a, b) => b.metadata.attempt - a.metadata.attempt);
+      for (const old of list.slice(2)) {
+        if (old.state !== 'exited') continue;
+        await this.rt.removeContainer(old.id).catch(notFoundOk);
+        this.exitedCache.delete(old.id);
+      }
+    }
+  }
+
+  private isTerminal(pod: Pod, inSandbox: readonly ContainerStatus[]): boolean {
+    const policy = pod.spec.restartPolicy ?? 'Always';
+    if (policy === 'Always') return false;
+    for (const ic of pod.spec.initContainers ?? []) {
+      const st = latestOf(inSandbox, ic.name);
+      if (st?.state === 'exited' && st.exitCode !== 0 && policy === 'Never') return true;
+    }
+    if (pod.spec.containers.length === 0) return false;
+    return pod.spec.containers.every((c) => {
+      const st = latestOf(inSandbox, c.name);
+      if (st?.state !== 'exited') return false;
+      return policy === 'Never' || st.exitCode === 0;
+    });
+  }
+
+  private setWaitingAll(pod: Pod, reason: string, e: Error | undefined): void {
+    const uid = pod.metadata.uid ?? '';
+    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+      this.waiting.set(`${uid}/${c.name}`, e === undefined ? { reason } : { reason, message: e.message });
+    }
+  }
+
+  // ── status ────────────────────────────────────────────────────────────────────────
+
+  private views(
+    pod: Pod,
+    specs: readonly Container[],
+    inSandbox: readonly ContainerStatus[],
+    all: readonly ContainerStatus[],
+    terminal: boolean,
+  ): ContainerView[] {
+    const uid = pod.metadata.uid ?? '';
+    const policy = pod.spec.restartPolicy ?? 'Always';
+    return specs.map((c) => {
+      const mine = all
+        .filter((x) => (x.labels[LABEL_CONTAINER_NAME] ?? x.metadata.name) === c.name)
+        .sort((a, b) => b.metadata.attempt - a.metadata.attempt);
+      const current = latestOf(inSandbox, c.name) ?? (terminal ? undefined : undefined);
+      const previous = mine.find((x) => x.id !== current?.id && x.state === 'exited');
+      const running = current?.state === 'running';
+      const startup =
+        current === undefined ? undefined : this.probes.result(uid, c.name, 'startup', current.id);
+      const readiness =
+        current === undefined ? undefined : this.probes.result(uid, c.name, 'readiness', current.id);
+      const started = running && (c.startupProbe === undefined || startup === 'success');
+      const ready = started && (c.readinessProbe === undefined || readiness === 'success');
+      let waiting = this.waiting.get(`${uid}/${c.name}`);
+      if (current?.state === 'exited') {
+        const restart = policy === 'Always' || (policy === 'OnFailure' && current.exitCode !== 0);
+        if (!restart || terminal || waiting?.reason !== 'CrashLoopBackOff') waiting = undefined;
+      } else if (running) waiting = undefined;
+      const restartCount =
+        current === undefined
+          ? (mine[0]?.metadata.attempt ?? 0)
+          : Number(current.annotations[ANNOTATION_RESTART_COUNT] ?? current.metadata.attempt);
+      return { spec: c, current, previous, restartCount, waiting, ready, started };
+    });
+  }
+
+  private async writeStatus(
+    pod: Pod,
+    sandboxReady: boolean,
+    podIP: string,
+    inSandbox: readonly ContainerStatus[],
+    all: readonly ContainerStatus[],
+    terminal: boolean,
+  ): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const init = this.views(pod, pod.spec.initContainers ?? [], inSandbox, all, terminal);
+    const regular = this.views(pod, pod.spec.containers, inSandbox, all, terminal);
+    const phase = podPhase(pod, init, regular);
+    const initDone = init.every((v) => v.current?.state === 'exited' && v.current.exitCode === 0);
+    const status: Json = {
+      phase,
+      conditions: this.stamp(uid, pod, podConditions(phase, sandboxReady && !terminal, init, regular)),
+      hostIP: this.hostIP,
+      hostIPs: [{ ip: this.hostIP }],
+      ...(podIP === '' ? {} : { podIP, podIPs: [{ ip: podIP }] }),
+      startTime: this.startTimes.get(uid) ?? rfc3339(Date.now()),
+      ...(init.length === 0
+        ? {}
+        : { initContainerStatuses: init.map((v) => containerStatusJson(v, 'PodInitializing')) }),
+      containerStatuses: regular.map((v) =>
+        containerStatusJson(v, initDone || init.length === 0 ? 'ContainerCreating' : 'PodInitializing'),
+      ),
+      qosClass: qosOf(pod),
+    };
+    this.enqueueStatus(pod, status);
+    await Promise.resolve();
+  }
+
+  private stamp(uid: string, pod: Pod, conds: Parameters<typeof stampConditions>[0]): Json[] {
+    const prev =
+      this.lastConditions.get(uid) ?? (pod.status as { conditions?: Json[] } | undefined)?.conditions ?? [];
+    const out = stampConditions(conds, prev, Date.now());
+    this.lastConditions.set(uid, out);
+    return out;
+  }
+
+  /** The start-up gate refused new pods: Pending, with the reason in a condition and the status. */
+  private writeRefused(pod: Pod): void {
+    const uid = pod.metadata.uid ?? '';
+    const reason = this.admission.reason ?? 'the node start-up check refused new pods';
+    const conds = [
+      { type: 'PodScheduled', status: 'True' as const },
+      { type: 'Ready', status: 'False' as const, reason: 'NodeStartupCheckFailed', message: reason },
+    ];
+    this.enqueueStatus(pod, {
+      phase: 'Pending',
+      reason: 'NodeStartupCheckFailed',
+      message: reason,
+      conditions: this.stamp(uid, pod, conds),
+      hostIP: this.hostIP,
+      hostIPs: [{ ip: this.hostIP }],
+      qosClass: qosOf(pod),
+    });
+  }
+
+  private enqueueStatus(pod: Pod, status: Json): void {
+    const uid = pod.metadata.uid ?? '';
+    const text = JSON.stringify(status);
+    if (this.lastStatus.get(uid) === text) return;
+    const key = this.keys.get(uid);
+    if (key === undefined) return;
+    this.lastStatus.set(uid, text);
+    this.store.enqueue(key, { type: 'podStatus', payload: status as JsonObject }, toUid(uid));
+  }
+
+  // ── events ────────────────────────────────────────────────────────────────────────
+
+  private readonly eventsSent = new Set<string>();
+
+  private eventOnce(
+    pod: Pod,
+    once: string,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    container?: string,
+  ): void {
+    const k = `${pod.metadata.uid ?? ''}/${once}`;
+    if (this.eventsSent.has(k)) return;
+    if (this.eventsSent.size > 10_000) this.eventsSent.clear();
+    this.eventsSent.add(k);
+    this.event(pod, type, reason, message, container);
+  }
+
+  private event(
+    pod: Pod,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    container?: string,
+  ): void {
+    const uid = pod.metadata.uid ?? '';
+    const key = this.keys.get(uid) ?? {
+      ...POD_KEY,
+      namespace: pod.metadata.namespace ?? 'default',
+      name: pod.metadata.name ?? '',
+    };
+    this.enqueueEvent(
+      key,
+      {
+        kind: 'Pod',
+        name: pod.metadata.name ?? '',
+        namespace: pod.metadata.namespace ?? 'default',
+        uid,
+        ...(container === undefined ? {} : { fieldPath: `spec.containers{${container}}` }),
+      },
+      { type, reason, message },
+    );
+  }
+
+  private enqueueEvent(
+    key: ObjectKey,
+    involved: Record<string, string>,
+    e: { type: string; reason: string; message: string },
+  ): void {
+    const now = new Date().toISOString();
+    try {
+      this.store.enqueue(key, {
+        type: 'event',
+        payload: {
+          metadata: {
+            name: `${involved['name'] ?? 'x'}.${randomBytes(8).toString('hex')}`,
+            namespace: key.namespace ?? 'default',
+          },
+          involvedObject: { apiVersion: 'v1', ...involved },
+          reason: e.reason,
+          message: e.message,
+          type: e.type,
+          count: 1,
+          firstTimestamp: rfc3339(Date.parse(now)),
+          lastTimestamp: rfc3339(Date.parse(now)),
+          reportingComponent: 'tether-edge',
+          reportingInstance: this.config.nodeName,
+        },
+      });
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err), reason: e.reason }, 'could not queue event');
+    }
+  }
+
+  // ── image GC ──────────────────────────────────────────────────────────────────────
+
+  /** kubelet image GC: above the high threshold, remove unused images until below the low one. */
+  async imageGc(): Promise<{ removed: string[] }> {
+    const removed: string[] = [];
+    if (!this.runtimeOk) return { removed };
+    const info = await this.rt.imageFsInfo();
+    const mount = info.imageFilesystems[0]?.mountpoint;
+    if (mount === undefined || mount === '') return { removed };
+    const fs = await statfs(mount);
+    const capacity = fs.blocks * fs.bsize;
+    if (capacity === 0) return { removed };
+    let used = (fs.blocks - fs.bavail) * fs.bsize;
+    if ((used * 100) / capacity < this.config.imageGcHighThresholdPercent) return { removed };
+    const target = (capacity * this.config.imageGcLowThresholdPercent) / 100;
+    const inUse = new Set<string>();
+    for (const c of await this.rt.listContainers()) {
+      inUse.add(c.image);
+      inUse.add(c.imageRef);
+    }
+    const images = (await this.rt.listImages()).filter((i) => !i.pinned && !inUse.has(i.id));
+    images.sort((a, b) => b.size - a.size);
+    for (const img of images) {
+      if (used <= target) break;
+      await this.rt.removeImage(img.id).catch(notFoundOk);
+      used -= img.size;
+      removed.push(img.id);
+    }
+    if (removed.length > 0) this.log.info({ removed: removed.length }, 'image garbage collection');
+    return { removed };
+  }
+}
+
+interface StartContext {
+  pod: Pod;
+  sandboxId: SandboxId;
+  sandbox: SandboxConfig;
+  podIP: string;
+  volumePaths: Record<string, string>;
+  containers: readonly ContainerStatus[];
+}
+
+function latestOf(list: readonly ContainerStatus[], name: string): ContainerStatus | undefined {
+  let best: ContainerStatus | undefined;
+  for (const c of list) {
+    if ((c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name) !== name) continue;
+    if (
+      best === undefined ||
+      c.metadata.attempt > best.metadata.attempt ||
+      (c.metadata.attempt === best.metadata.attempt && c.createdAtNs > best.createdAtNs)
+    )
+      best = c;
+  }
+  return best;
+}
+
+function gracePeriod(pod: Pod): number {
+  return pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+}
+
+function qosOf(pod: Pod): string {
+  const q = podQos(pod);
+  return q.ok ? q.value : 'BestEffort';
+}
+
+function notFoundOk(e: unknown): void {
+  if (e instanceof CriError && e.code === 'NOT_FOUND') return;
+  throw e;
+}
+
+export type { ContainerId };
