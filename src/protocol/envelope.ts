@@ -93,6 +93,12 @@ export interface SyncUpsertBody {
   readonly op: 'upsert';
   readonly key: ObjectKey;
   readonly uid: Uid;
+  /**
+   * The *sync version* the cloud chose for this object, compared only for equality: the
+   * object's resourceVersion, or for Pods and Nodes (whose status the edge writes itself) a
+   * digest of metadata+spec, so status echoes are not re-sent. May differ from
+   * `object.metadata.resourceVersion`; inventory items report the same value back.
+   */
   readonly resourceVersion: ResourceVersion;
   /** The whole Kubernetes object as JSON (apiVersion, kind, metadata, spec, …). */
   readonly object: JsonObject;

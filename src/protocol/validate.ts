@@ -167,21 +167,39 @@ function sync(o: Obj): void {
  */
 function objectMatchesKey(o: Obj, object: Obj): void {
   const k = o['key'] as Obj;
-  const group = k['group'] as string;
-  const apiVersion = group === '' ? (k['version'] as string) : `${group}/${k['version'] as string}`;
-  const differs = (v: unknown, want: unknown): boolean => typeof v === 'string' && v !== want;
-  if (differs(object['apiVersion'], apiVersion))
-    throw new Invalid('object.apiVersion', `differs from key (${apiVersion})`);
-  if (differs(object['kind'], k['kind'])) throw new Invalid('object.kind', 'differs from key.kind');
+  const kind = object['kind'];
+  if (typeof kind === 'string' && kind !== k['kind'])
+    throw new Invalid('object.kind', 'differs from key.kind');
+  const apiVersion = object['apiVersion'];
+  if (
+    typeof apiVersion === 'string' &&
+    !apiVersionMatches(apiVersion, k['group'] as string, k['version'] as string)
+  )
+    throw new Invalid('object.apiVersion', 'differs from key.group/key.version');
   const m = object['metadata'];
   if (!isObj(m)) return;
-  if (differs(m['name'], k['name'])) throw new Invalid('object.metadata.name', 'differs from key.name');
+  const name = m['name'];
+  if (typeof name === 'string' && name !== k['name'])
+    throw new Invalid('object.metadata.name', 'differs from key.name');
   const ns = m['namespace'];
   if (typeof ns === 'string' && ns !== '' && ns !== k['namespace'])
     throw new Invalid('object.metadata.namespace', 'differs from key.namespace');
-  if (differs(m['uid'], o['uid'])) throw new Invalid('object.metadata.uid', 'differs from uid');
-  if (differs(m['resourceVersion'], o['resourceVersion']))
-    throw new Invalid('object.metadata.resourceVersion', 'differs from resourceVersion');
+  const u = m['uid'];
+  if (typeof u === 'string' && u !== o['uid']) throw new Invalid('object.metadata.uid', 'differs from uid');
+  // No check of metadata.resourceVersion: the envelope's resourceVersion is the *sync version*
+  // the cloud chose (a digest of metadata+spec for Pods and Nodes, whose status the edge writes
+  // itself — see src/cloud/sync/version.ts), so it may differ from the object's own.
+}
+
+/** apiVersion === (group === '' ? version : `${group}/${version}`), without building the string. */
+function apiVersionMatches(apiVersion: string, group: string, version: string): boolean {
+  if (group === '') return apiVersion === version;
+  return (
+    apiVersion.length === group.length + 1 + version.length &&
+    apiVersion.startsWith(group) &&
+    apiVersion.charCodeAt(group.length) === 0x2f &&
+    apiVersion.endsWith(version)
+  );
 }
 
 function ackTarget(o: Obj, allowMessage: boolean): void {
