@@ -8,6 +8,7 @@ import {
   encode,
   KINDS,
   ProtocolError,
+  resourceVersion,
   type Envelope,
   type ProtocolErrorCode,
 } from '../../src/protocol/index.js';
@@ -59,6 +60,11 @@ describe('protocol codec — round trip', () => {
     const r = decode(bytes);
     expect(r.ok && r.value.kind === 'streamData' && r.value.data instanceof Uint8Array).toBe(true);
     if (r.ok && r.value.kind === 'streamData') expect(Buffer.compare(r.value.data, env.data)).toBe(0);
+  });
+
+  it("protocol — a sync resourceVersion may differ from the object's own (the cloud's sync version)", () => {
+    const r = decode(encode({ ...podSync, resourceVersion: resourceVersion('h:digest') }));
+    expect(r.ok && r.value.kind === 'sync' && r.value.resourceVersion).toBe('h:digest');
   });
 
   it('protocol — undefined properties in JSON payloads are dropped like JSON.stringify does', () => {
@@ -185,7 +191,6 @@ describe('protocol codec — error codes', () => {
     [{ ...podSync, key: { ...podSync.key, kind: 'Secret' } }, 'object.kind'],
     [{ ...podSync, key: { ...podSync.key, group: 'apps' } }, 'object.apiVersion'],
     [{ ...podSync, uid: 'someone-else' }, 'object.metadata.uid'],
-    [{ ...podSync, resourceVersion: '1' }, 'object.metadata.resourceVersion'],
     [{ ...header, kind: 'hello', agentVersion: '1', protocols: [1, 'two'] }, 'protocols[1]'],
     [
       { ...header, kind: 'inventory', chunk: 0, last: true, items: [{ key: podSync.key, uid: 'u' }] },
