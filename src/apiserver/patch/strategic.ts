@@ -181,7 +181,7 @@ function partitionPrimitives(original: readonly unknown[], by: readonly unknown[
 function findMapByKey(l: readonly unknown[], key: string, value: unknown): number {
   for (let k = 0; k < l.length; k++) {
     const v = l[k];
-    if (!isMap(v)) return fail(internal(`value for key ${k} is not a map.`));
+    if (!isMap(v)) return fail(internal(`value for key ${k} is not a map`));
     if (Object.hasOwn(v, key) && scalarEq(v[key], value)) return k;
   }
   return -1;
@@ -219,34 +219,72 @@ function dedupScalars(s: unknown[]): unknown[] {
   return out;
 }
 
-function mergeSliceWithSpecialElements(
+/**
+ * mergeSlice for lists of maps, emulating Go slice aliasing: upstream deletes entries by
+ * shifting them inside the original backing array and appends into its spare capacity, and
+ * the $setElementOrder code later reads that same (mutated) array as the "server order".
+ * `original` is that backing array (cap = len, as runtime.DefaultUnstructuredConverter
+ * builds it) and is mutated in place exactly where Go mutates it.
+ */
+function mergeSliceOfMaps(
   original: unknown[],
   patch: readonly unknown[],
+  elem: PatchMeta,
   mergeKey: string,
-): [unknown[], unknown[]] {
-  const plain: unknown[] = [];
+): [unknown[], unknown[], unknown[]] {
+  // mergeSliceWithSpecialElements
+  let backing = original;
+  let len = original.length;
+  let pat: unknown[] = [];
   let replace = false;
-  let orig = original;
   for (const v of patch) {
     const m = v as JMap;
     if (!Object.hasOwn(m, DIRECTIVE)) {
-      plain.push(v);
+      pat.push(v);
       continue;
     }
     const t = m[DIRECTIVE];
     if (t === DELETE) {
       if (!Object.hasOwn(m, mergeKey)) return errNoMergeKey(m, mergeKey);
-      const want = m[mergeKey];
-      orig = orig.filter((o) => !(isMap(o) && Object.hasOwn(o, mergeKey) && scalarEq(o[mergeKey], want)));
+      // deleteMatchingEntries: original = append(original[:i], original[i+1:]...) until none left
+      for (;;) {
+        const at = findMapByKey(backing.slice(0, len), mergeKey, m[mergeKey]);
+        if (at < 0) break;
+        for (let i = at; i < len - 1; i++) backing[i] = backing[i + 1];
+        len--;
+      }
     } else if (t === REPLACE) {
-      replace = true;
+      replace = true; // keep going: the other $patch elements are still pruned
     } else if (t === MERGE) {
       return fail(internal('merging lists cannot yet be specified in the patch'));
     } else {
       return errBadPatchType(t, m);
     }
   }
-  return replace ? [plain, []] : [orig, plain];
+  if (replace) {
+    backing = pat;
+    len = pat.length;
+    pat = [];
+  }
+  const serverOrder = backing.slice(0, len);
+  // mergeSliceWithoutSpecialElements: merge in place, append into spare capacity first
+  let out = backing;
+  let outLen = len;
+  for (const v of pat) {
+    const m = v as JMap;
+    if (!Object.hasOwn(m, mergeKey)) return errNoMergeKey(m, mergeKey);
+    const at = findMapByKey(out.slice(0, outLen), mergeKey, m[mergeKey]);
+    if (at >= 0) {
+      out[at] = mergeMap(out[at] as JMap, m, elem);
+    } else if (out === backing && outLen < backing.length) {
+      out[outLen++] = v;
+    } else {
+      if (out === backing) out = backing.slice(0, outLen);
+      out.push(v);
+      outLen = out.length;
+    }
+  }
+  return [out.slice(0, outLen), pat, serverOrder];
 }
 
 function mergeSlice(
@@ -258,29 +296,17 @@ function mergeSlice(
 ): unknown[] {
   if (original.length === 0 && patch.length === 0) return original;
   const kind = sliceElementKind(original, patch);
-  let merged: unknown[];
-  let orig = original;
-  let pat = patch;
   if (kind !== 'map') {
     if (isDeleteList) return original.filter((v) => !patch.some((d) => scalarEq(d, v)));
-    merged = dedupScalars([...original, ...patch]);
-  } else {
-    if (mergeKey === '') return fail(internal('cannot merge lists without merge key for type struct'));
-    [orig, pat] = mergeSliceWithSpecialElements(original, patch, mergeKey);
-    merged = orig.slice();
-    for (const v of pat) {
-      const m = v as JMap;
-      if (!Object.hasOwn(m, mergeKey)) return errNoMergeKey(m, mergeKey);
-      const at = findMapByKey(merged, mergeKey, m[mergeKey]);
-      if (at >= 0) {
-        // mergeMap merges in place, so `orig` (the server order) sees the same element.
-        merged[at] = mergeMap(merged[at] as JMap, m, elem);
-      } else merged.push(v);
-    }
+    // Maybe in the future add a "concat" mode that doesn't deduplicate (upstream's words).
+    const merged = dedupScalars([...original, ...patch]);
+    const [patchItems, serverOnly] = partitionPrimitives(merged, patch);
+    return normalizeElementOrder(patchItems, serverOnly, patch, original, '', kind);
   }
-  const [patchItems, serverOnly] =
-    mergeKey === '' ? partitionPrimitives(merged, pat) : partitionMaps(merged, pat, mergeKey);
-  return normalizeElementOrder(patchItems, serverOnly, pat, orig, mergeKey, kind);
+  if (mergeKey === '') return fail(internal('cannot merge lists without merge key'));
+  const [merged, pat, serverOrder] = mergeSliceOfMaps(original, patch, elem, mergeKey);
+  const [patchItems, serverOnly] = partitionMaps(merged, pat, mergeKey);
+  return normalizeElementOrder(patchItems, serverOnly, pat, serverOrder, mergeKey, kind);
 }
 
 function mergeSliceHandler(
@@ -291,8 +317,10 @@ function mergeSliceHandler(
 ): unknown[] {
   if (!Array.isArray(original)) return errBadArgType('[]interface {}', original);
   if (!Array.isArray(patch)) return errBadArgType('[]interface {}', patch);
-  if (meta.strategy === MERGE)
+  // Delete lists are handled the same way whatever the field's strategy (since k8s 1.25, #110472).
+  if (meta.strategy === MERGE || isDeleteList) {
     return mergeSlice(original as unknown[], patch as unknown[], meta, meta.mergeKey ?? '', isDeleteList);
+  }
   return patch as unknown[];
 }
 
@@ -341,7 +369,7 @@ function validatePatchWithSetOrderList(
   if (pi < nonDelete.length && si >= setOrder.length) {
     fail(
       internal(
-        `The order in patch list:\n${goV(patchList)}\n doesn't match ${SET_ELEMENT_ORDER} list:\n${goV(setOrder)}\n`,
+        `the order in patch list:\n${goV(patchList)}\n doesn't match ${SET_ELEMENT_ORDER} list:\n${goV(setOrder)}`,
       ),
     );
   }
@@ -368,7 +396,8 @@ function mergeSetElementOrder(original: JMap, patch: JMap, meta: PatchMeta): voi
     validatePatchWithSetOrderList(patchArr, setOrder as unknown[], mergeKey);
     let merged: unknown[];
     if (origArr !== undefined && patchArr === undefined) merged = origArr;
-    else if (origArr === undefined && patchArr !== undefined) merged = patchArr;
+    else if (origArr === undefined && patchArr !== undefined)
+      merged = removeDirectives(patchArr)[0] as unknown[];
     else if (origArr !== undefined && patchArr !== undefined)
       merged = mergeSliceHandler(origArr, patchArr, field, false);
     else continue;
@@ -387,6 +416,38 @@ function mergeSetElementOrder(original: JMap, patch: JMap, meta: PatchMeta): voi
     );
     Reflect.deleteProperty(patch, originalKey);
   }
+}
+
+/** discardNullValuesFromPatch: nulls in a value taken from the patch mean nothing. */
+function discardNullValues(v: unknown): void {
+  if (Array.isArray(v)) {
+    for (const x of v as unknown[]) discardNullValues(x);
+  } else if (isMap(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      if (x === null) Reflect.deleteProperty(v, k);
+      else discardNullValues(x);
+    }
+  }
+}
+
+/** removeDirectives: drop maps carrying `$patch` (and their keys / list slots). */
+function removeDirectives(v: unknown): [unknown, boolean] {
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    for (const x of v as unknown[]) {
+      const [nx, keep] = removeDirectives(x);
+      if (keep) out.push(nx);
+    }
+    return [out, true];
+  }
+  if (!isMap(v)) return [v, true];
+  if (Object.hasOwn(v, DIRECTIVE)) return [undefined, false];
+  for (const [k, x] of Object.entries(v)) {
+    const [nx, keep] = removeDirectives(x);
+    if (keep) setOwn(v, k, nx);
+    else Reflect.deleteProperty(v, k);
+  }
+  return [v, true];
 }
 
 export function mergeMap(original: JMap | undefined, patch: JMap, meta: PatchMeta): JMap {
@@ -414,27 +475,35 @@ export function mergeMap(original: JMap | undefined, patch: JMap, meta: PatchMet
       Reflect.deleteProperty(orig, key);
       continue; // IgnoreUnmatchedNulls
     }
-    if (!Object.hasOwn(orig, key)) {
-      // upstream takes the patch value as is (even a deletion list: a known quirk)
-      setOwn(orig, key, patchV);
-      continue;
-    }
-    const ok = goKind(orig[key]);
-    if (ok !== goKind(patchV)) {
-      setOwn(orig, key, patchV);
+    const takePatchValue = (): void => {
+      // a deletion list for a field that is absent (or of another type) deletes nothing
+      if (isDeleteList) return;
+      discardNullValues(patchV);
+      const [v, keep] = removeDirectives(patchV);
+      if (keep) setOwn(orig, key, v);
+      else Reflect.deleteProperty(orig, key);
+    };
+    if (!Object.hasOwn(orig, key) || goKind(orig[key]) !== goKind(patchV)) {
+      takePatchValue();
       continue;
     }
     const field = lookupField(meta, key);
-    if (ok === 'map') {
-      setOwn(
-        orig,
-        key,
-        field.strategy === REPLACE ? patchV : mergeMap(orig[key] as JMap, patchV as JMap, field),
-      );
-    } else if (ok === 'slice') {
-      setOwn(orig, key, mergeSliceHandler(orig[key], patchV, field, isDeleteList));
-    } else {
-      setOwn(orig, key, patchV);
+    switch (goKind(patchV)) {
+      case 'map':
+        setOwn(
+          orig,
+          key,
+          field.strategy === REPLACE ? patchV : mergeMap(orig[key] as JMap, patchV as JMap, field),
+        );
+        break;
+      case 'slice':
+        setOwn(orig, key, mergeSliceHandler(orig[key], patchV, field, isDeleteList));
+        break;
+      default: {
+        const [v, keep] = removeDirectives(patchV);
+        if (keep) setOwn(orig, key, v);
+        else Reflect.deleteProperty(orig, key);
+      }
     }
   }
   return orig;

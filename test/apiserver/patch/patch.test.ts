@@ -252,12 +252,31 @@ describe('patch — strategic merge', () => {
     expect(e.message).toBe('map: map[image:nginx] does not contain declared merge key: name');
   });
 
-  it('strategic — leftover directives in added values never reach the result', () => {
+  it('strategic — values added wholesale lose their directives and nulls (apimachinery removeDirectives)', () => {
     const out = ok(
       { metadata: { name: 'p' }, spec: {} },
-      { spec: { containers: [{ name: 'a', $patch: 'delete' }] } },
+      {
+        spec: {
+          containers: [
+            { name: 'a', $patch: 'delete' },
+            { name: 'b', image: null },
+          ],
+          nodeSelector: { $patch: 'replace' },
+        },
+      },
     );
-    expect((out.spec as J).containers).toEqual([{ name: 'a' }]);
+    expect(out.spec).toEqual({ containers: [{ name: 'b' }] });
+  });
+
+  it('strategic — $deleteFromPrimitiveList works whatever the field strategy, and is a no-op on an absent field', () => {
+    const svc = { metadata: { name: 's' }, spec: { externalIPs: ['1.1.1.1', '2.2.2.2'] } };
+    const out = ok(svc, { spec: { '$deleteFromPrimitiveList/externalIPs': ['1.1.1.1'] } }, 'strategic', SVC);
+    expect((out.spec as J).externalIPs).toEqual(['2.2.2.2']);
+    const none = ok(
+      { metadata: { name: 'p' } },
+      { metadata: { '$deleteFromPrimitiveList/finalizers': ['x'] } },
+    );
+    expect(none.metadata).toEqual({ name: 'p' });
   });
 
   it('strategic — custom resources are refused with upstream 415', () => {
