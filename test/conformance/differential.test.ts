@@ -26,7 +26,8 @@ import {
 } from '../support/controlplane.js';
 
 const available: Record<ControlPlaneKind, boolean> = {
-  upstream: controlPlaneAvailable('upstream'),
+  // Asked for explicitly (TETHER_CONTROL_PLANE=upstream): run, and fail loudly if not built.
+  upstream: controlPlaneAvailable('upstream') || process.env.TETHER_CONTROL_PLANE === 'upstream',
   embedded: controlPlaneAvailable('embedded'),
 };
 // Skipped, never silently passed, when a server cannot run here: the upstream binary comes

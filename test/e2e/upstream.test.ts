@@ -28,7 +28,10 @@ if (skip) {
   );
 }
 
-const NS = 'tether-upstream-e2e';
+// Unique per run: with TETHER_UPSTREAM_REUSE=1 the server outlives the run.
+const RUN = Math.random().toString(36).slice(2, 8);
+const NS = `tether-upstream-e2e-${RUN}`;
+const NODE = `edge-upstream-${RUN}`;
 
 describe('upstream control plane', () => {
   let cp: ControlPlane | undefined;
@@ -39,7 +42,16 @@ describe('upstream control plane', () => {
   }, 240_000);
 
   afterAll(async () => {
-    await cp?.stop();
+    if (cp === undefined) return;
+    // Matters on a reused instance; a private one is removed whole by stop().
+    await kubectl(cp, ['delete', 'namespace', NS, '--wait=false', '--ignore-not-found'], {
+      allowFailure: true,
+    });
+    await kubectl(cp, ['delete', 'node', NODE, '--ignore-not-found'], { allowFailure: true });
+    await kubectl(cp, ['-n', 'kube-node-lease', 'delete', 'lease', NODE, '--ignore-not-found'], {
+      allowFailure: true,
+    });
+    await cp.stop();
   }, 60_000);
 
   function plane(): ControlPlane {
@@ -77,7 +89,7 @@ describe('upstream control plane', () => {
     const kc = kubeConfigFor(plane());
     const core = kc.makeApiClient(CoreV1Api);
     const coord = kc.makeApiClient(CoordinationV1Api);
-    const name = 'edge-upstream-1';
+    const name = NODE;
 
     const node = await core.createNode({
       body: {

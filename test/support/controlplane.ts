@@ -17,6 +17,12 @@ export interface ControlPlane {
   readonly kubeconfigPath: string;
   /** The server URL, e.g. https://127.0.0.1:40123 */
   readonly server: string;
+  /**
+   * Upstream only: the CA that signed the API server's kubelet client certificate
+   * (CN kube-apiserver-kubelet-client, O system:masters). A kubelet endpoint (the cloud
+   * core's, for logs/exec) must trust it to accept the API server's connections.
+   */
+  readonly kubeletClientCAPath?: string;
   stop(): Promise<void>;
 }
 
@@ -135,6 +141,7 @@ async function startUpstream(opts: ControlPlaneOptions): Promise<ControlPlane> {
     kind: 'upstream',
     kubeconfigPath,
     server,
+    kubeletClientCAPath: path.join(stateDir, 'pki', 'ca.crt'),
     stop: async () => {
       if (reuse || stopped) return;
       stopped = true;
