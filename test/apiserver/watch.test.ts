@@ -115,3 +115,48 @@ describe('apiserver watch', () => {
     expect(events[0].object.rows[0].cells[0]).toBe('tbl');
   });
 });
+
+describe('apiserver watch slow consumers', () => {
+  it('apiserver watch — a watcher that stops reading is closed; a fast one gets every event', async () => {
+    const slowServer = await startTestServer({ watch: { maxBuffered: 5 } });
+    try {
+      const rv = String((await api(slowServer, 'GET', CM)).body.metadata.resourceVersion);
+      const total = 45;
+      const fast = watchEvents(
+        slowServer,
+        `${CM}?watch=1&resourceVersion=${rv}`,
+        (ev) => ev.length >= total,
+        30_000,
+      );
+      const { request } = await import('node:https');
+      const slowReq = request(new URL(`${CM}?watch=1&resourceVersion=${rv}`, slowServer.url), {
+        ca: slowServer.caPem,
+        cert: slowServer.adminCert,
+        key: slowServer.adminKey,
+        agent: false,
+      });
+      slowReq.on('response', (res) => {
+        res.pause(); // never reads: the socket and then the watcher's buffer fill up
+      });
+      slowReq.on('error', () => undefined);
+      slowReq.end();
+      await new Promise((r) => setTimeout(r, 200));
+      const big = 'x'.repeat(1_000_000);
+      for (let i = 0; i < total; i++) await api(slowServer, 'POST', CM, configMap(`big${i}`, { big }));
+      const { events } = await fast;
+      expect(events.length).toBe(total);
+      // The paused client cannot see the close (it reads nothing), so ask the server: no open
+      // watch remains although the slow client still holds its connection.
+      const watching = async (): Promise<string> =>
+        (await api(slowServer, 'GET', '/metrics')).text
+          .split('\n')
+          .find((l) => l.startsWith('tether_apiserver_watchers{resource="configmaps"}')) ?? '';
+      for (let i = 0; i < 50 && !(await watching()).endsWith(' 0'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(await watching()).toBe('tether_apiserver_watchers{resource="configmaps"} 0');
+      slowReq.destroy();
+    } finally {
+      await slowServer.stop();
+    }
+  });
+});

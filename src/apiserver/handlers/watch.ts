@@ -124,6 +124,16 @@ export async function handleWatch(ctx: HandlerContext): Promise<void> {
   timers.push(setTimeout(close, timeoutS * 1000));
   ctx.signal.addEventListener('abort', close, { once: true });
   ctx.res.on('close', close);
+  // A watcher the store closed as too slow is cut off at once, even while blocked on a full
+  // socket (upstream's cacher: "Forcing watcher close due to unresponsiveness").
+  timers.push(
+    setInterval(() => {
+      if (watcher.closedReason === 'SLOW') {
+        ctx.logger.warn({ resource: r.resource, user: ctx.user.name }, 'watch closed: consumer too slow');
+        ctx.res.destroy();
+      }
+    }, 200),
+  );
   if (bookmarks) {
     timers.push(
       setInterval(() => {
@@ -146,8 +156,7 @@ export async function handleWatch(ctx: HandlerContext): Promise<void> {
       lastSent = eventRevision(next.value);
       if (out !== undefined) await send(out);
     }
-    if (watcher.closedReason === 'SLOW')
-      ctx.logger.warn({ resource: r.resource, user: ctx.user.name }, 'watch closed: consumer too slow');
+    if (watcher.closedReason === 'SLOW') ctx.res.destroy();
   } finally {
     for (const t of timers) clearTimeout(t);
     ctx.signal.removeEventListener('abort', close);
