@@ -13,7 +13,7 @@ import {
   openApiV3Index,
   type ResourceDescriptor,
 } from './openapi/index.js';
-import { apiVersionOf, type ResourceInfo, type ResourceTable } from './resources.js';
+import type { ResourceInfo, ResourceTable } from './resources.js';
 import type { JsonObject } from './storage/types.js';
 
 const QUERY_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'force', 'pretty'];
@@ -123,5 +123,3 @@ export class OpenApiDocs {
     return this.v3Index;
   }
 }
-
-export { apiVersionOf };

@@ -423,6 +423,30 @@ describe('apiserver rest', () => {
     expect(sel.body.items.map((i: any) => String(i.metadata.name))).toEqual(['n1']);
   });
 
+  it('apiserver rest — namespace deletion: Terminating, no new content, gone after /finalize', async () => {
+    await api(s, 'POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'doomed' },
+    });
+    const d = await api(s, 'DELETE', '/api/v1/namespaces/doomed');
+    expect(d.status).toBe(200);
+    expect(d.body.status.phase).toBe('Terminating');
+    expect(d.body.spec.finalizers).toEqual(['kubernetes']);
+    const c = await api(s, 'POST', '/api/v1/namespaces/doomed/configmaps', configMap('late'));
+    expect(c.status).toBe(403);
+    expect(c.body.message).toBe(
+      'configmaps "late" is forbidden: unable to create new content in namespace doomed because it is being terminated',
+    );
+    // What the namespace controller does once the namespace is empty.
+    const fin = await api(s, 'PUT', '/api/v1/namespaces/doomed/finalize', {
+      ...d.body,
+      spec: { finalizers: [] },
+    });
+    expect(fin.status).toBe(200);
+    expect((await api(s, 'GET', '/api/v1/namespaces/doomed')).status).toBe(404);
+  });
+
   it('apiserver rest — discovery: legacy and aggregated documents', async () => {
     const v = await api(s, 'GET', '/version');
     expect(v.body.gitVersion).toMatch(/^v1\.33\.0-tether/);
