@@ -4,8 +4,22 @@
 //
 // How to run it: `bash scripts/upstream build` once (20–40 min on 2 cores; cached outside
 // git), then `TETHER_CONTROL_PLANE=upstream npx vitest run test/e2e/upstream.test.ts`.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoordinationV1Api, CoreV1Api, V1MicroTime, Watch, type V1ConfigMap } from '@kubernetes/client-node';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  V1MicroTime,
+  Watch,
+  setHeaderOptions,
+  type V1ConfigMap,
+} from '@kubernetes/client-node';
 import {
   kubeConfigFor,
   kubectl,
@@ -197,4 +211,109 @@ describe('upstream control plane', () => {
     }
     expect(events).toEqual(['ADDED:sel-d', 'DELETED:sel-a']);
   });
+
+  it.skipIf(skip)(
+    "e2e upstream — kubectl logs reaches a kubelet endpoint with the API server's client certificate",
+    async () => {
+      const cpl = plane();
+      if (cpl.kubeletClientCAPath === undefined) throw new Error('upstream exposes no kubelet client CA');
+      // A stand-in kubelet endpoint (what the cloud core serves for logs/exec): TLS that
+      // demands a client certificate from the API server's kubelet-client CA.
+      const dir = mkdtempSync(path.join(tmpdir(), 'tether-kubelet-'));
+      const node = `${NODE}-logs`;
+      let server: https.Server | undefined;
+      try {
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:prime256v1',
+            '-nodes',
+            '-subj',
+            '/CN=kubelet',
+            '-days',
+            '1',
+            '-keyout',
+            path.join(dir, 'key.pem'),
+            '-out',
+            path.join(dir, 'crt.pem'),
+          ],
+          { stdio: 'ignore' },
+        );
+        const seen: string[] = [];
+        const srv = https.createServer(
+          {
+            key: readFileSync(path.join(dir, 'key.pem')),
+            cert: readFileSync(path.join(dir, 'crt.pem')),
+            ca: readFileSync(cpl.kubeletClientCAPath),
+            requestCert: true,
+            rejectUnauthorized: true,
+          },
+          (req, res) => {
+            const peer = (req.socket as TLSSocket).getPeerCertificate();
+            seen.push(`${String(peer.subject.CN)} ${req.method ?? ''} ${req.url ?? ''}`);
+            res.end('hello from the kubelet endpoint\n');
+          },
+        );
+        server = srv;
+        await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+        const port = (srv.address() as AddressInfo).port;
+
+        const kc = kubeConfigFor(cpl);
+        const core = kc.makeApiClient(CoreV1Api);
+        await core.createNode({ body: { metadata: { name: node } } });
+        await core.patchNodeStatus(
+          {
+            name: node,
+            body: {
+              status: {
+                addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+                daemonEndpoints: { kubeletEndpoint: { Port: port } },
+              },
+            },
+          },
+          setHeaderOptions('Content-Type', 'application/merge-patch+json'),
+        );
+        await core
+          .readNamespace({ name: NS })
+          .catch(() => core.createNamespace({ body: { metadata: { name: NS } } }));
+        // Pod admission needs the namespace's "default" ServiceAccount; the controller makes it
+        // a moment after the namespace, so create it ourselves and accept losing that race.
+        await core
+          .createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'default' } } })
+          .catch((e: unknown) => {
+            if ((e as { code?: number }).code !== 409) throw e;
+          });
+        await core.createNamespacedPod({
+          namespace: NS,
+          body: {
+            metadata: { name: 'logs' },
+            spec: {
+              nodeName: node,
+              automountServiceAccountToken: false,
+              containers: [{ name: 'c', image: 'localhost:5000/tether/shell:1' }],
+            },
+          },
+        });
+
+        const out = await kubectl(cpl, ['-n', NS, 'logs', 'logs', '-c', 'c', '--tail=5'], {
+          version: '1.33',
+        });
+        expect(out.stdout).toBe('hello from the kubelet endpoint\n');
+        expect(seen).toHaveLength(1);
+        expect(seen[0]).toMatch(
+          new RegExp(`^kube-apiserver-kubelet-client GET /containerLogs/${NS}/logs/c\\?tailLines=5`),
+        );
+      } finally {
+        server?.closeAllConnections();
+        server?.close();
+        await kubectl(cpl, ['delete', 'node', node, '--ignore-not-found'], { allowFailure: true });
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
