@@ -129,6 +129,8 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       orphanDependents: 'b // Deprecated: use propagationPolicy.',
       propagationPolicy: 's // Orphan, Background or Foreground.',
       dryRun: '[s] // When present, modifications are not persisted.',
+      ignoreStoreReadErrorWithClusterBreakingPotential:
+        'b // Delete a corrupt object without reading it (dangerous).',
     },
   },
   'meta.Preconditions': {
@@ -227,6 +229,8 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       schedulingGates: '[core.PodSchedulingGate]@merge:name // Gates that block scheduling.',
       resourceClaims:
         '[core.PodResourceClaim]@merge,retainKeys:name // ResourceClaims that must be allocated before the pod starts.',
+      hostnameOverride: "s // Overrides the pod's hostname.",
+      resources: 'core.ResourceRequirements // Total resources of all containers of the pod.',
     },
   },
   'core.Container': {
@@ -255,6 +259,9 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       stdin: 'b // Allocate a buffer for stdin.',
       stdinOnce: 'b // Close stdin after the first attach.',
       tty: 'b // Allocate a TTY.',
+      resizePolicy: '[core.ContainerResizePolicy]@atomic // Resize policy for the container.',
+      restartPolicyRules:
+        '[core.ContainerRestartRule]@atomic // Rules deciding whether to restart an exited container.',
     },
   },
   'core.EphemeralContainer': {
@@ -279,6 +286,13 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       targetContainerName: 's // The container whose namespaces to target.',
       terminationMessagePath: "s // Path of the container's termination message file.",
       terminationMessagePolicy: 's // File or FallbackToLogsOnError.',
+      lifecycle: 'core.Lifecycle // Not allowed for ephemeral containers.',
+      livenessProbe: 'core.Probe // Not allowed for ephemeral containers.',
+      readinessProbe: 'core.Probe // Not allowed for ephemeral containers.',
+      startupProbe: 'core.Probe // Not allowed for ephemeral containers.',
+      resizePolicy: '[core.ContainerResizePolicy]@atomic // Not allowed for ephemeral containers.',
+      restartPolicy: 's // Not allowed for ephemeral containers.',
+      restartPolicyRules: '[core.ContainerRestartRule]@atomic // Not allowed for ephemeral containers.',
     },
   },
   'core.ContainerPort': {
@@ -306,6 +320,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       resourceFieldRef: 'core.ResourceFieldSelector // Selects a resource of the container.',
       configMapKeyRef: 'core.ConfigMapKeySelector // Selects a key of a ConfigMap.',
       secretKeyRef: 'core.SecretKeySelector // Selects a key of a secret.',
+      fileKeyRef: 'core.FileKeySelector // Selects a key of an env file.',
     },
   },
   'core.ObjectFieldSelector': {
@@ -376,6 +391,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       subPath: "s // Path within the volume from which the container's volume should be mounted.",
       mountPropagation: 's // How mounts are propagated.',
       subPathExpr: 's // Expanded path within the volume.',
+      recursiveReadOnly: 's // Whether read-only mounts are recursively read-only.',
     },
   },
   'core.VolumeDevice': {
@@ -383,6 +399,58 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
     p: {
       name: '!s // Must match the name of a persistentVolumeClaim in the pod.',
       devicePath: '!s // Path inside of the container that the device will be mapped to.',
+    },
+  },
+  'core.ContainerResizePolicy': {
+    d: 'ContainerResizePolicy represents resource resize policy for the container.',
+    p: {
+      resourceName: '!s // Name of the resource (cpu, memory).',
+      restartPolicy: '!s // NotRequired or RestartContainer.',
+    },
+  },
+  'core.ContainerRestartRule': {
+    d: 'ContainerRestartRule describes how a container exit is handled.',
+    p: {
+      action: '!s // Restart.',
+      exitCodes: 'core.ContainerRestartRuleOnExitCodes // Exit codes to match.',
+    },
+  },
+  'core.ContainerRestartRuleOnExitCodes': {
+    d: 'ContainerRestartRuleOnExitCodes describes the condition for handling an exited container based on its exit codes.',
+    p: { operator: '!s // In or NotIn.', values: '[i32]@set // The exit codes to check.' },
+  },
+  'core.FileKeySelector': {
+    d: 'FileKeySelector selects a key of the env file.',
+    p: {
+      volumeName: '!s // The name of the volume mount containing the env file.',
+      path: '!s // The path within the volume from which to select the file.',
+      key: '!s // The key within the env file.',
+      optional: 'b // Whether the file or its key must be defined.',
+    },
+  },
+  'core.AppArmorProfile': {
+    d: "AppArmorProfile defines a pod or container's AppArmor settings.",
+    p: {
+      type: '!s // Localhost, RuntimeDefault or Unconfined.',
+      localhostProfile: 's // A profile loaded on the node.',
+    },
+  },
+  'core.SELinuxOptions': {
+    d: 'SELinuxOptions are the labels to be applied to the container.',
+    p: {
+      user: 's // SELinux user label.',
+      role: 's // SELinux role label.',
+      type: 's // SELinux type label.',
+      level: 's // SELinux level label.',
+    },
+  },
+  'core.WindowsSecurityContextOptions': {
+    d: 'WindowsSecurityContextOptions contain Windows-specific options and credentials.',
+    p: {
+      gmsaCredentialSpecName: 's // Name of the GMSA credential spec to use.',
+      gmsaCredentialSpec: 's // GMSA credential spec contents.',
+      runAsUserName: 's // The UserName in Windows to run the entrypoint of the container process.',
+      hostProcess: 'b // Run the container as a Windows HostProcess container.',
     },
   },
   'core.Probe': {
@@ -462,6 +530,9 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       allowPrivilegeEscalation: 'b // Whether a process can gain more privileges than its parent.',
       procMount: 's // Type of proc mount to use.',
       seccompProfile: 'core.SeccompProfile // The seccomp options.',
+      appArmorProfile: 'core.AppArmorProfile // AppArmor options.',
+      seLinuxOptions: 'core.SELinuxOptions // SELinux context.',
+      windowsOptions: 'core.WindowsSecurityContextOptions // Windows-specific settings.',
     },
   },
   'core.Capabilities': {
@@ -486,6 +557,12 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       fsGroupChangePolicy: 's // OnRootMismatch or Always.',
       sysctls: '[core.Sysctl] // Namespaced sysctls used for the pod.',
       seccompProfile: 'core.SeccompProfile // The seccomp options.',
+      appArmorProfile: 'core.AppArmorProfile // AppArmor options.',
+      seLinuxOptions: 'core.SELinuxOptions // SELinux context.',
+      windowsOptions: 'core.WindowsSecurityContextOptions // Windows-specific settings.',
+      seLinuxChangePolicy: 's // How the SELinux label is applied to volumes.',
+      supplementalGroupsPolicy:
+        's // How supplemental groups of the first container processes are calculated.',
     },
   },
   'core.Sysctl': {
@@ -505,6 +582,29 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       downwardAPI: 'core.DownwardAPIVolumeSource // Downward API about the pod.',
       projected:
         'core.ProjectedVolumeSource // Items for all in one resources secrets, configmaps, and downward API.',
+      awsElasticBlockStore: 'json // awsElasticBlockStore volume source (not served by the edge runtime).',
+      azureDisk: 'json // azureDisk volume source (not served by the edge runtime).',
+      azureFile: 'json // azureFile volume source (not served by the edge runtime).',
+      cephfs: 'json // cephfs volume source (not served by the edge runtime).',
+      cinder: 'json // cinder volume source (not served by the edge runtime).',
+      csi: 'json // csi volume source (not served by the edge runtime).',
+      ephemeral: 'json // ephemeral volume source (not served by the edge runtime).',
+      fc: 'json // fc volume source (not served by the edge runtime).',
+      flexVolume: 'json // flexVolume volume source (not served by the edge runtime).',
+      flocker: 'json // flocker volume source (not served by the edge runtime).',
+      gcePersistentDisk: 'json // gcePersistentDisk volume source (not served by the edge runtime).',
+      gitRepo: 'json // gitRepo volume source (not served by the edge runtime).',
+      glusterfs: 'json // glusterfs volume source (not served by the edge runtime).',
+      image: 'json // image volume source (not served by the edge runtime).',
+      iscsi: 'json // iscsi volume source (not served by the edge runtime).',
+      nfs: 'json // nfs volume source (not served by the edge runtime).',
+      photonPersistentDisk: 'json // photonPersistentDisk volume source (not served by the edge runtime).',
+      portworxVolume: 'json // portworxVolume volume source (not served by the edge runtime).',
+      quobyte: 'json // quobyte volume source (not served by the edge runtime).',
+      rbd: 'json // rbd volume source (not served by the edge runtime).',
+      scaleIO: 'json // scaleIO volume source (not served by the edge runtime).',
+      storageos: 'json // storageos volume source (not served by the edge runtime).',
+      vsphereVolume: 'json // vsphereVolume volume source (not served by the edge runtime).',
     },
   },
   'core.HostPathVolumeSource': {
@@ -581,6 +681,8 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       configMap: 'core.ConfigMapProjection // ConfigMap data to project.',
       downwardAPI: 'core.DownwardAPIProjection // Downward API data to project.',
       serviceAccountToken: 'core.ServiceAccountTokenProjection // A service account token to project.',
+      clusterTrustBundle: 'json // ClusterTrustBundle objects to project.',
+      podCertificate: 'json // A pod certificate to project.',
     },
   },
   'core.SecretProjection': {
@@ -731,6 +833,9 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       whenUnsatisfiable: '!s // DoNotSchedule or ScheduleAnyway.',
       labelSelector: 'meta.LabelSelector // Finds matching pods.',
       minDomains: 'i32 // Minimum number of eligible domains.',
+      matchLabelKeys: '[s]@atomic // Pod label keys to select the pods over which spreading is calculated.',
+      nodeAffinityPolicy: 's // Honor or Ignore.',
+      nodeTaintsPolicy: 's // Honor or Ignore.',
     },
   },
   'core.PodStatus': {
@@ -752,6 +857,9 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       containerStatuses: '[core.ContainerStatus] // Statuses of containers.',
       ephemeralContainerStatuses: '[core.ContainerStatus] // Statuses of ephemeral containers.',
       qosClass: 's // Quality of Service class.',
+      extendedResourceClaimStatus: 'json // Status of the extended resource claim.',
+      observedGeneration: 'i64 // The pod generation the status reflects.',
+      resize: 's // Deprecated: status of a resize.',
     },
   },
   'core.PodCondition': {
@@ -786,6 +894,12 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       imageID: '!s // Image ID of the container image.',
       containerID: "s // Container's ID in the format '<type>://<container_id>'.",
       started: 'b // Whether the container has finished its postStart hook.',
+      allocatedResources: '{q} // Compute resources allocated for this container by the node.',
+      allocatedResourcesStatus: '[json]@merge:name // Status of resources allocated to the container.',
+      resources: 'core.ResourceRequirements // Compute resource requests and limits applied.',
+      stopSignal: 's // The stop signal of the container.',
+      user: 'json // User identity information initially attached to the first process.',
+      volumeMounts: '[json]@merge:mountPath // Status of volume mounts.',
     },
   },
   'core.ContainerState': {
@@ -850,6 +964,8 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       providerID: 's // ID of the node assigned by the cloud provider.',
       unschedulable: 'b // Controls node schedulability of new pods.',
       taints: "[core.Taint] // The node's taints.",
+      configSource: 'json // Deprecated.',
+      externalID: 's // Deprecated.',
     },
   },
   'core.Taint': {
@@ -873,6 +989,10 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       nodeInfo: 'core.NodeSystemInfo // General information about the node.',
       images: '[core.ContainerImage] // Container images on this node.',
       volumesInUse: '[s] // Attachable volumes in use (mounted) by the node.',
+      config: 'json // Status of the config assigned to the node.',
+      features: 'json // Features implemented by the CRI.',
+      runtimeHandlers: '[json]@atomic // The available runtime handlers.',
+      volumesAttached: '[json] // Volumes attached to the node.',
     },
   },
   'core.NodeCondition': {
@@ -911,6 +1031,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       kubeProxyVersion: '!s // Deprecated: KubeProxy Version reported by the node.',
       operatingSystem: '!s // The Operating System reported by the node.',
       architecture: '!s // The Architecture reported by the node.',
+      swap: 'json // Swap info reported by the node.',
     },
   },
   'core.ContainerImage': {
@@ -1010,6 +1131,8 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       allocateLoadBalancerNodePorts: 'b // Allocate node ports for LoadBalancer services.',
       loadBalancerClass: 's // The class of the load balancer implementation.',
       internalTrafficPolicy: 's // Cluster or Local.',
+      sessionAffinityConfig: 'json // Configurations of session affinity.',
+      trafficDistribution: 's // How traffic is distributed to Service endpoints.',
     },
   },
   'core.ServicePort': {
@@ -1040,6 +1163,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       ip: 's // IP-based load-balancer ingress point.',
       hostname: 's // DNS-based load-balancer ingress point.',
       ipMode: 's // VIP or Proxy.',
+      ports: '[json]@atomic // Records of service ports.',
     },
   },
 
@@ -1085,6 +1209,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
     gvk: ['', 'v1', 'Event'],
     p: {
       ...OBJ(),
+      metadata: "!meta.ObjectMeta // Standard object's metadata.",
       involvedObject: '!core.ObjectReference // The object that this event is about.',
       reason:
         "s // Short, machine understandable reason for the transition into the object's current status.",
@@ -1541,7 +1666,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
       'x-kubernetes-list-map-keys': '[s] // Keys of a map-type list.',
       'x-kubernetes-list-type': 's // atomic, set or map.',
       'x-kubernetes-map-type': 's // granular or atomic.',
-      'x-kubernetes-validations': '[json] // CEL validation rules.',
+      'x-kubernetes-validations': '[json]@merge:rule // CEL validation rules.',
     },
   },
 };

@@ -37,7 +37,11 @@ const container = struct({
 });
 
 const podSpec = struct({
-  volumes: merge('name', undefined, true),
+  volumes: merge(
+    'name',
+    { ephemeral: struct({ volumeClaimTemplate: struct({ metadata: objectMeta }) }) },
+    true,
+  ),
   initContainers: merge('name', container.fields),
   containers: merge('name', container.fields),
   ephemeralContainers: merge('name', container.fields),
