@@ -294,6 +294,13 @@ describe.each(['1.27', '1.33', 'default'] as const)('apiserver kubectl %s', (ver
     });
     await k(['wait', '--for=condition=Ready', 'widget/w1', '--timeout=20s']);
     expect(await k(['describe', 'wd', 'w1'])).toMatch(/Name:\s+w1/);
+    const edit = await kubectl(s, ['edit', 'wd', 'w1'], {
+      version,
+      env: { KUBE_EDITOR: 'sed -i s/size:\\ 7/size:\\ 9/' },
+    });
+    expect(edit.stdout).toContain('edited');
+    expect(await k(['get', 'wd', 'w1', '-o', 'jsonpath={.spec.size}'])).toBe('9');
+    expect(await k(['explain', 'widget.spec'])).toContain('size');
     expect(await k(['delete', 'wd', 'w1'])).toContain('widget.example.com "w1" deleted');
     await k(['delete', 'crd', 'widgets.example.com']);
     expect((await kubectl(s, ['get', 'crd', 'widgets.example.com'], { version })).code).not.toBe(0);
