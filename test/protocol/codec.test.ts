@@ -78,6 +78,14 @@ describe('protocol codec — round trip', () => {
     }
   });
 
+  it('protocol — a frame inside a larger pooled buffer (as ws hands them out) decodes by its own bounds', () => {
+    const bytes = encode(podSync);
+    const pool = new Uint8Array(bytes.length + 300).fill(0xc1);
+    pool.set(bytes, 100);
+    const r = decode(pool.subarray(100, 100 + bytes.length));
+    expect(r.ok && r.value.kind === 'sync' && r.value.seq).toBe(podSync.seq);
+  });
+
   it('protocol — an encoded frame is not overwritten by later encodes', () => {
     const a = encode(podSync);
     const copy = Uint8Array.from(a);

@@ -110,14 +110,14 @@ function mutateValue(v: unknown, rnd: () => number, depth = 0): unknown {
 }
 
 describe('protocol fuzz — decode never throws', () => {
-  it('protocol — 120,000 random, bit-flipped, truncated, spliced and field-mutated frames give typed Results', () => {
+  it('protocol — 100,000 random, bit-flipped, truncated, spliced and field-mutated frames give typed Results', () => {
     const seed = Number(process.env['TETHER_FUZZ_SEED'] ?? 20261126);
     const rnd = prng(seed);
     const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
     const tally = new Map<Outcome, number>();
     const small: DecodeLimits = { maxFrameBytes: 512, maxDepth: 6 };
     const started = performance.now();
-    for (let i = 0; i < 120_000; i++) {
+    for (let i = 0; i < 100_000; i++) {
       const base = pick(valid);
       let bytes: Uint8Array;
       const mode = i % 8;
@@ -176,7 +176,7 @@ describe('protocol fuzz — decode never throws', () => {
     const ms = performance.now() - started;
     const total = [...tally.values()].reduce((a, b) => a + b, 0);
     console.log(`fuzz seed ${seed}: ${total} frames in ${Math.round(ms)} ms`, Object.fromEntries(tally));
-    expect(total).toBe(120_000);
+    expect(total).toBe(100_000);
     // every outcome was reached, so the fuzzer really exercised each path
     for (const o of ['ok', ...PROTOCOL_ERROR_CODES] as const) expect(tally.get(o) ?? 0, o).toBeGreaterThan(0);
   });
