@@ -15,7 +15,7 @@ import type { CloseReason, EdgeSession, Hub, HubHandler } from '../hub/index.js'
 import type { KubeClient, WatchedResource, WriteOutcome } from '../kube/index.js';
 import { NodeQueue, type Desired, type NodeQueueOptions } from './node-queue.js';
 import { OwnershipIndex, nodeKey, type PodLike } from './ownership.js';
-import { syncVersion } from './version.js';
+import { plainObject, syncVersion } from './version.js';
 
 const KINDS: Record<WatchedResource, string> = {
   pods: 'Pod',
@@ -211,7 +211,7 @@ export class SyncController implements HubHandler {
     const obj = resource === undefined ? undefined : this.caches.get(resource)?.get(key.name, key.namespace);
     const uid = obj?.metadata?.uid;
     if (obj === undefined || uid === undefined) return undefined;
-    const object = { apiVersion: 'v1', kind: key.kind, ...obj } as unknown as JsonObject;
+    const object = { apiVersion: 'v1', kind: key.kind, ...(plainObject(obj) as object) } as JsonObject;
     return { uid: uid as Uid, resourceVersion: syncVersion(key.kind, obj), object };
   }
 

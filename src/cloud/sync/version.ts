@@ -8,13 +8,17 @@ import { resourceVersion, type ResourceVersion } from '../../protocol/index.js';
  * what the edge consumes (metadata and spec, not status); every other kind uses its
  * resourceVersion. Either is only compared for equality (Kubernetes API conventions).
  */
-export function syncVersion(kind: string, obj: { metadata?: { resourceVersion?: string } }): ResourceVersion {
-  if (kind !== 'Pod' && kind !== 'Node') return resourceVersion(obj.metadata?.resourceVersion ?? '');
-  const {
-    status: _status,
-    metadata,
-    ...rest
-  } = obj as { status?: unknown; metadata?: Record<string, unknown> };
+export function syncVersion(kind: string, obj: object): ResourceVersion {
+  const plain = plainObject(obj) as {
+    status?: unknown;
+    metadata?: Record<string, unknown>;
+    apiVersion?: unknown;
+    kind?: unknown;
+  };
+  if (kind !== 'Pod' && kind !== 'Node')
+    return resourceVersion(String(plain.metadata?.['resourceVersion'] ?? ''));
+  // apiVersion/kind are absent from listed items upstream and present on watched ones: not content
+  const { status: _status, metadata, apiVersion: _a, kind: _k, ...rest } = plain;
   const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata ?? {};
   return resourceVersion(
     `h:${createHash('sha256')
@@ -36,4 +40,18 @@ export function stableJson(v: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(v);
+}
+
+const TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$/;
+
+/**
+ * The object as the API server sent it: the client library turns timestamps of listed objects
+ * into Date instances but leaves watched ones as strings, so the same object would otherwise
+ * look different by the path it came in on. Dates become RFC 3339 strings, and an all-zero
+ * fraction is dropped (metav1.Time has second precision on the wire).
+ */
+export function plainObject(obj: object): unknown {
+  return JSON.parse(JSON.stringify(obj), (_k, v: unknown) =>
+    typeof v === 'string' && TIMESTAMP.test(v) ? v.replace(/\.0+Z$/, 'Z') : v,
+  );
 }
