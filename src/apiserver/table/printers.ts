@@ -5,6 +5,7 @@
  * with `-o wide`.
  */
 import { humanDuration, parseTime, since } from './duration.js';
+import { COLUMN_DESCRIPTIONS } from './descriptions.js';
 import { formatLabels, formatLabelSelector, selectorString } from './labels.js';
 
 type JMap = Record<string, unknown>;
@@ -777,5 +778,10 @@ export const DEFAULT_PRINTER: Printer = {
 };
 
 export function printerFor(group: string, kind: string): Printer {
-  return PRINTERS[`${group}/${kind}`] ?? DEFAULT_PRINTER;
+  const key = `${group}/${kind}`;
+  const p = PRINTERS[key];
+  if (p === undefined) return DEFAULT_PRINTER;
+  const docs = COLUMN_DESCRIPTIONS[key];
+  if (docs === undefined) return p;
+  return { ...p, columns: p.columns.map((c) => ({ ...c, description: docs[c.name] ?? c.description })) };
 }
