@@ -33,4 +33,35 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_order ON outbox (order_no);
   CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) STRICT;
   `,
+  // 2: device twins (src/edge/store/twins.ts): desired/reported per property, a bounded ring of
+  // reported samples per property, and each device's Online state (issue 9, DESIGN §5)
+  `
+  CREATE TABLE device_twins (
+    device TEXT NOT NULL,
+    property TEXT NOT NULL,
+    desired TEXT,
+    desired_at INTEGER,
+    reported TEXT,
+    reported_at INTEGER,
+    history_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (device, property)
+  ) STRICT;
+  CREATE TABLE device_history (
+    device TEXT NOT NULL,
+    property TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (device, property, slot)
+  ) STRICT;
+  CREATE TABLE device_state (
+    device TEXT PRIMARY KEY,
+    online INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    message TEXT NOT NULL,
+    changed_at INTEGER NOT NULL,
+    last_online INTEGER
+  ) STRICT;
+  `,
 ];
