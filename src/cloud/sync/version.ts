@@ -15,8 +15,10 @@ export function syncVersion(kind: string, obj: object): ResourceVersion {
     apiVersion?: unknown;
     kind?: unknown;
   };
-  if (kind !== 'Pod' && kind !== 'Node')
-    return resourceVersion(String(plain.metadata?.['resourceVersion'] ?? ''));
+  if (kind !== 'Pod' && kind !== 'Node') {
+    const rv = plain.metadata?.['resourceVersion'];
+    return resourceVersion(typeof rv === 'string' ? rv : '');
+  }
   // apiVersion/kind are absent from listed items upstream and present on watched ones: not content
   const { status: _status, metadata, apiVersion: _a, kind: _k, ...rest } = plain;
   const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata ?? {};
