@@ -9,8 +9,22 @@ import { Errors, type ApiError } from './errors.js';
 import type { JsonObject } from './storage/types.js';
 import { err, ok, type Result } from '../common/index.js';
 
+/** `pint`/`pbool` are Go pointer fields: encoded only when set, so a zero is meaningful. */
 type FieldKind =
-  'string' | 'bytes' | 'int' | 'bool' | 'time' | 'msg' | 'mapss' | 'mapsb' | 'rstring' | 'rmsg';
+  | 'string'
+  | 'bytes'
+  | 'int'
+  | 'pint'
+  | 'bool'
+  | 'pbool'
+  | 'time'
+  | 'msg'
+  | 'mapss'
+  | 'mapsb'
+  | 'mapsq'
+  | 'rstring'
+  | 'rmsg'
+  | 'intstr';
 interface Field {
   name: string;
   kind: FieldKind;
@@ -26,8 +40,8 @@ const OWNER_REF: Schema = {
   3: f('name', 'string'),
   4: f('uid', 'string'),
   5: f('apiVersion', 'string'),
-  6: f('controller', 'bool'),
-  7: f('blockOwnerDeletion', 'bool'),
+  6: f('controller', 'pbool'),
+  7: f('blockOwnerDeletion', 'pbool'),
 };
 const OBJECT_META: Schema = {
   1: f('name', 'string'),
@@ -38,7 +52,7 @@ const OBJECT_META: Schema = {
   7: f('generation', 'int'),
   8: f('creationTimestamp', 'time'),
   9: f('deletionTimestamp', 'time'),
-  10: f('deletionGracePeriodSeconds', 'int'),
+  10: f('deletionGracePeriodSeconds', 'pint'),
   11: f('labels', 'mapss'),
   12: f('annotations', 'mapss'),
   13: f('ownerReferences', 'rmsg', OWNER_REF),
@@ -54,26 +68,85 @@ const OBJECT_REF: Schema = {
   7: f('fieldPath', 'string'),
 };
 const DELETE_OPTIONS: Schema = {
-  1: f('gracePeriodSeconds', 'int'),
+  1: f('gracePeriodSeconds', 'pint'),
   2: f('preconditions', 'msg', { 1: f('uid', 'string'), 2: f('resourceVersion', 'string') }),
-  3: f('orphanDependents', 'bool'),
+  3: f('orphanDependents', 'pbool'),
   4: f('propagationPolicy', 'string'),
   5: f('dryRun', 'rstring'),
 };
 
+const LABEL_SELECTOR: Schema = {
+  1: f('matchLabels', 'mapss'),
+  2: f('matchExpressions', 'rmsg', {
+    1: f('key', 'string'),
+    2: f('operator', 'string'),
+    3: f('values', 'rstring'),
+  }),
+};
+const CONTAINER: Schema = {
+  1: f('name', 'string'),
+  2: f('image', 'string'),
+  3: f('command', 'rstring'),
+  4: f('args', 'rstring'),
+  5: f('workingDir', 'string'),
+  6: f('ports', 'rmsg', {
+    1: f('name', 'string'),
+    2: f('hostPort', 'int'),
+    3: f('containerPort', 'int'),
+    4: f('protocol', 'string'),
+    5: f('hostIP', 'string'),
+  }),
+  7: f('env', 'rmsg', { 1: f('name', 'string'), 2: f('value', 'string') }),
+  8: f('resources', 'msg', { 1: f('limits', 'mapsq'), 2: f('requests', 'mapsq') }),
+  13: f('terminationMessagePath', 'string'),
+  14: f('imagePullPolicy', 'string'),
+  16: f('stdin', 'bool'),
+  18: f('tty', 'bool'),
+  20: f('terminationMessagePolicy', 'string'),
+};
+const POD_SPEC: Schema = {
+  2: f('containers', 'rmsg', CONTAINER),
+  3: f('restartPolicy', 'string'),
+  4: f('terminationGracePeriodSeconds', 'pint'),
+  6: f('dnsPolicy', 'string'),
+  7: f('nodeSelector', 'mapss'),
+  8: f('serviceAccountName', 'string'),
+  10: f('nodeName', 'string'),
+  11: f('hostNetwork', 'bool'),
+  19: f('schedulerName', 'string'),
+  20: f('initContainers', 'rmsg', CONTAINER),
+};
+const POD_TEMPLATE: Schema = { 1: f('metadata', 'msg', OBJECT_META), 2: f('spec', 'msg', POD_SPEC) };
+
 const KINDS: Record<string, Schema> = {
+  'apps/v1/Deployment': {
+    1: f('metadata', 'msg', OBJECT_META),
+    2: f('spec', 'msg', {
+      1: f('replicas', 'pint'),
+      2: f('selector', 'msg', LABEL_SELECTOR),
+      3: f('template', 'msg', POD_TEMPLATE),
+      4: f('strategy', 'msg', {
+        1: f('type', 'string'),
+        2: f('rollingUpdate', 'msg', { 1: f('maxUnavailable', 'intstr'), 2: f('maxSurge', 'intstr') }),
+      }),
+      5: f('minReadySeconds', 'int'),
+      6: f('revisionHistoryLimit', 'pint'),
+      7: f('paused', 'bool'),
+      9: f('progressDeadlineSeconds', 'pint'),
+    }),
+  },
   'v1/ConfigMap': {
     1: f('metadata', 'msg', OBJECT_META),
     2: f('data', 'mapss'),
     3: f('binaryData', 'mapsb'),
-    4: f('immutable', 'bool'),
+    4: f('immutable', 'pbool'),
   },
   'v1/Secret': {
     1: f('metadata', 'msg', OBJECT_META),
     2: f('data', 'mapsb'),
     3: f('type', 'string'),
     4: f('stringData', 'mapss'),
-    5: f('immutable', 'bool'),
+    5: f('immutable', 'pbool'),
   },
   'v1/Namespace': {
     1: f('metadata', 'msg', OBJECT_META),
@@ -83,7 +156,7 @@ const KINDS: Record<string, Schema> = {
     1: f('metadata', 'msg', OBJECT_META),
     2: f('secrets', 'rmsg', OBJECT_REF),
     3: f('imagePullSecrets', 'rmsg', { 1: f('name', 'string') }),
-    4: f('automountServiceAccountToken', 'bool'),
+    4: f('automountServiceAccountToken', 'pbool'),
   },
   'policy/v1/Eviction': {
     1: f('metadata', 'msg', OBJECT_META),
@@ -167,14 +240,19 @@ function decodeMessage(buf: Uint8Array, schema: Schema): JsonObject {
       case 'bytes':
         out[fd.name] = Buffer.from(r.bytes()).toString('base64');
         break;
-      case 'int': {
+      case 'int':
+      case 'pint': {
+        // Go's omitempty drops a zero non-pointer field from JSON.
         const v = Number(BigInt.asIntN(64, r.varint()));
-        if (v !== 0 || fd.name !== 'generation') out[fd.name] = v;
+        if (v !== 0 || fd.kind === 'pint') out[fd.name] = v;
         break;
       }
       case 'bool':
-        out[fd.name] = r.varint() !== 0n;
+      case 'pbool': {
+        const v = r.varint() !== 0n;
+        if (v || fd.kind === 'pbool') out[fd.name] = v;
         break;
+      }
       case 'time': {
         const t = decodeMessage(r.bytes(), { 1: f('seconds', 'int') });
         const secs = typeof t['seconds'] === 'number' ? t['seconds'] : 0;

@@ -311,3 +311,41 @@ describe.each(['1.27', '1.33', 'default'] as const)('apiserver kubectl %s', (ver
     expect(out).toContain('replicas');
   });
 });
+
+describe('apiserver kubectl typed clients', () => {
+  it('apiserver kubectl typed clients — protobuf bodies (1.33) store the same objects as JSON bodies (1.27)', async () => {
+    const s = await startTestServer();
+    try {
+      const strip = (o: any): unknown => {
+        const m = o.metadata;
+        for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'name']) Reflect.deleteProperty(m, k);
+        if (m.labels?.app !== undefined) m.labels.app = 'x';
+        const tpl = o.spec?.template;
+        if (tpl !== undefined) {
+          tpl.metadata.labels.app = 'x';
+          o.spec.selector.matchLabels.app = 'x';
+        }
+        return o;
+      };
+      for (const [kind, args] of [
+        ['deployment', ['create', 'deployment', 'NAME', '--image=img:1', '--port=80', '--replicas=2']],
+        ['secret', ['create', 'secret', 'generic', 'NAME', '--from-literal=a=b']],
+        ['configmap', ['create', 'configmap', 'NAME', '--from-literal=a=b']],
+        ['serviceaccount', ['create', 'serviceaccount', 'NAME']],
+      ] as const) {
+        for (const v of ['1.27', '1.33'] as const) {
+          await kc(
+            s,
+            args.map((a) => (a === 'NAME' ? `x${v.replace('.', '')}` : a)),
+            { version: v },
+          );
+        }
+        const a = JSON.parse(await kc(s, ['get', kind, 'x127', '-o', 'json']));
+        const b = JSON.parse(await kc(s, ['get', kind, 'x133', '-o', 'json']));
+        expect(strip(b), kind).toEqual(strip(a));
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+});
