@@ -19,3 +19,4 @@ export { ModbusMapper } from './modbus.js';
 export { MqttDeviceMapper } from './mqtt-device.js';
 export { SimulatedMapper } from './simulated.js';
 export { createMapper, type MapperDeps } from './factory.js';
+export { MapperRunner, mapperRunnerConfigSchema, type MapperRunnerConfig } from './runner.js';
