@@ -173,18 +173,29 @@ export function applyJsonPatch(
   original: Record<string, unknown>,
   patch: string,
 ): Record<string, unknown> | PatchError {
+  // kube-apiserver first decodes the body into []handlers.jsonPatchOp (1.34).
+  const decodeError = (msg: string): PatchError => badRequest(`error decoding patch: ${msg}`);
   const syntax = goSyntaxError(patch);
-  if (syntax !== undefined) return badRequest(syntax);
+  if (syntax !== undefined) return decodeError(syntax);
   const ops: unknown = JSON.parse(patch);
   if (ops !== null && !Array.isArray(ops)) {
-    return badRequest(`json: cannot unmarshal ${jsonTypeName(ops)} into Go value of type jsonpatch.Patch`);
+    return decodeError(
+      `json: cannot unmarshal ${jsonTypeName(ops)} into Go value of type []handlers.jsonPatchOp`,
+    );
   }
   const list = (ops ?? []) as unknown[];
   for (const op of list) {
-    if (op !== null && !isMap(op)) {
-      return badRequest(
-        `json: cannot unmarshal ${jsonTypeName(op)} into Go value of type jsonpatch.Operation`,
+    if (op === null) continue;
+    if (!isMap(op))
+      return decodeError(
+        `json: cannot unmarshal ${jsonTypeName(op)} into Go value of type handlers.jsonPatchOp`,
       );
+    for (const [k, v] of Object.entries(op)) {
+      if ((k === 'op' || k === 'path' || k === 'from') && v !== null && typeof v !== 'string') {
+        return decodeError(
+          `json: cannot unmarshal ${jsonTypeName(v)} into Go struct field jsonPatchOp.${k} of type string`,
+        );
+      }
     }
   }
   if (list.length > MAX_OPERATIONS) {

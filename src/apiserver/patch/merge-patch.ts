@@ -3,7 +3,7 @@
  * MergePatch: nulls delete, objects merge, anything else replaces; nulls inside added
  * values are pruned (also inside objects nested in arrays, as that library does).
  */
-import { badRequest, PatchError } from './errors.js';
+import { badRequest, type PatchError } from './errors.js';
 import { goSyntaxError, isMap, jsonTypeName, setOwn } from './gojson.js';
 
 type JMap = Record<string, unknown>;
@@ -33,17 +33,16 @@ function mergeDocs(doc: JMap, patch: JMap): void {
 }
 
 export function applyMergePatch(original: JMap, patch: string): JMap | PatchError {
-  if (goSyntaxError(patch) !== undefined) return badRequest(ERR_BAD_JSON_PATCH);
+  // kube-apiserver first decodes the body into a map (1.34), then hands it to MergePatch.
+  const syntax = goSyntaxError(patch);
+  if (syntax !== undefined) return badRequest(`error decoding patch: ${syntax}`);
   const p: unknown = JSON.parse(patch);
-  if (Array.isArray(p)) {
-    // the document becomes the array, which then fails to decode as an object
-    return new PatchError(
-      422,
-      'Invalid',
-      `"" is invalid: patch: Invalid value: "${JSON.stringify(pruneNulls(p))}": json: cannot unmarshal ${jsonTypeName(p)} into Go value of type map[string]interface {}`,
+  if (p === null) return badRequest(ERR_BAD_JSON_PATCH);
+  if (!isMap(p)) {
+    return badRequest(
+      `error decoding patch: json: cannot unmarshal ${jsonTypeName(p)} into Go value of type map[string]interface {}`,
     );
   }
-  if (!isMap(p)) return badRequest(ERR_BAD_JSON_PATCH);
   const doc = structuredClone(original);
   mergeDocs(doc, p);
   return doc;

@@ -181,7 +181,7 @@ function partitionPrimitives(original: readonly unknown[], by: readonly unknown[
 function findMapByKey(l: readonly unknown[], key: string, value: unknown): number {
   for (let k = 0; k < l.length; k++) {
     const v = l[k];
-    if (!isMap(v)) return fail(internal(`value for key ${k} is not a map`));
+    if (!isMap(v)) return fail(internal(`value for key ${k} is not a map.`));
     if (Object.hasOwn(v, key) && scalarEq(v[key], value)) return k;
   }
   return -1;
@@ -369,7 +369,7 @@ function validatePatchWithSetOrderList(
   if (pi < nonDelete.length && si >= setOrder.length) {
     fail(
       internal(
-        `the order in patch list:\n${goV(patchList)}\n doesn't match ${SET_ELEMENT_ORDER} list:\n${goV(setOrder)}`,
+        `The order in patch list:\n${goV(patchList)}\n doesn't match ${SET_ELEMENT_ORDER} list:\n${goV(setOrder)}\n`,
       ),
     );
   }

@@ -351,13 +351,21 @@ describe('patch — JSON patch', () => {
     );
   });
 
-  it('json — undecodable patch documents are 400', () => {
+  it('json — undecodable patch documents are 400 with kube-apiserver 1.34 messages', () => {
     expect(fails(pod(), { op: 'add' }, 'json').message).toBe(
-      'json: cannot unmarshal object into Go value of type jsonpatch.Patch',
+      'error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp',
     );
     expect(fails(pod(), '[{"op":"add",}]', 'json').message).toBe(
-      "invalid character '}' looking for beginning of object key string",
+      "error decoding patch: invalid character '}' looking for beginning of object key string",
     );
+    expect(fails(pod(), '[1]', 'json').message).toBe(
+      'error decoding patch: json: cannot unmarshal number into Go value of type handlers.jsonPatchOp',
+    );
+    expect(fails(pod(), '[{"op":true}]', 'json').message).toBe(
+      'error decoding patch: json: cannot unmarshal bool into Go struct field jsonPatchOp.op of type string',
+    );
+    expect(fails(pod(), '[null]', 'json').status).toBe(422);
+    expect(ok(pod(), 'null', 'json')).toEqual(pod());
   });
 
   it('json — more than 10000 operations is 413', () => {
@@ -379,10 +387,16 @@ describe('patch — JSON merge patch', () => {
     expect(out.spec).toEqual({ a: { c: 1 } });
   });
 
-  it('merge — invalid documents are 400 "Invalid JSON Patch"', () => {
+  it('merge — undecodable documents are 400 with kube-apiserver 1.34 messages', () => {
     const e = fails(pod(), '{"a":', 'merge');
-    expect([e.status, e.message]).toEqual([400, 'Invalid JSON Patch']);
-    expect(fails(pod(), 'null', 'merge').status).toBe(400);
+    expect([e.status, e.message]).toEqual([400, 'error decoding patch: unexpected end of JSON input']);
+    expect(fails(pod(), '[]', 'merge').message).toBe(
+      'error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}',
+    );
+    expect([fails(pod(), 'null', 'merge').status, fails(pod(), 'null', 'merge').message]).toEqual([
+      400,
+      'Invalid JSON Patch',
+    ]);
   });
 
   it('merge — works for custom resources', () => {
