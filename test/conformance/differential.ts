@@ -229,6 +229,17 @@ export function normalise(v: unknown, run: string, parentKey = ''): unknown {
         continue;
       }
     }
+    // Allocated from the service range at random: presence and family compare, not the value.
+    if (k === 'clusterIP' && typeof x === 'string' && x !== 'None' && x !== '') {
+      out[k] = x.includes(':') ? '<ipv6>' : '<ipv4>';
+      continue;
+    }
+    if (k === 'clusterIPs' && Array.isArray(x)) {
+      out[k] = (x as unknown[]).map((ip) =>
+        ip === 'None' ? ip : typeof ip === 'string' && ip.includes(':') ? '<ipv6>' : '<ipv4>',
+      );
+      continue;
+    }
     // Lease and event times are server clock readings too.
     if (k === 'time' || k === 'lastTransitionTime') {
       out[k] = typeof x === 'string' ? `<${k}>` : x;
