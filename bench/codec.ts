@@ -1,6 +1,6 @@
 /**
  * Codec benchmark (docs/benchmarks.md § Codec): MessagePack (msgpackr, the chosen codec) vs
- * CBOR (cbor-x) vs JSON on typical Tether messages — encode/decode msgs/s and bytes — plus the
+ * CBOR (cborg; cbor-x was measured first, see docs/protocol.md) vs JSON on typical Tether messages — encode/decode msgs/s and bytes — plus the
  * cost of what `decode` adds on the hot path (pre-scan + validation) and hand-written
  * validators vs zod 4.
  *
@@ -10,7 +10,7 @@
  * Prints one JSON document on stdout, then a human table.
  */
 import os from 'node:os';
-import { Encoder as CborEncoder } from 'cbor-x';
+import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import { Packr, Unpackr, type Options } from 'msgpackr';
 import { z } from 'zod';
 import { decode, encode, type Envelope } from '../src/protocol/index.js';
@@ -60,12 +60,6 @@ const unpackr = new Unpackr({
   int64AsType: 'number',
   structuredClone: false,
 });
-const cborOptions: ConstructorParameters<typeof CborEncoder>[0] & { variableMapSize: boolean } = {
-  useRecords: false,
-  mapsAsObjects: true,
-  variableMapSize: true,
-};
-const cbor = new CborEncoder(cborOptions);
 const te = new TextEncoder();
 const td = new TextDecoder();
 // JSON can't carry bytes: base64 them (what a JSON protocol would have to do).
@@ -75,7 +69,7 @@ const jsonReplacer = (_k: string, v: unknown): unknown =>
 const codecs: readonly Codec[] = [
   { name: 'msgpack (msgpackr)', enc: (v) => packr.pack(v), dec: (b): unknown => unpackr.unpack(b) },
   { name: 'msgpack, no skipValues', enc: (v) => packrNoSkip.pack(v), dec: (b): unknown => unpackr.unpack(b) },
-  { name: 'cbor (cbor-x)', enc: (v) => cbor.encode(v), dec: (b) => cbor.decode(b) as unknown },
+  { name: 'cbor (cborg)', enc: (v) => cborEncode(v), dec: (b): unknown => cborDecode(b) },
   {
     name: 'json',
     enc: (v) => te.encode(JSON.stringify(v, jsonReplacer)),
