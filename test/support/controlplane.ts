@@ -125,11 +125,11 @@ async function startUpstream(opts: ControlPlaneOptions): Promise<ControlPlane> {
   }
   const reuse = process.env.TETHER_UPSTREAM_REUSE === '1';
   const stateDir = reuse ? (process.env.TETHER_UPSTREAM_DIR ?? '/run/tether-upstream') : privateStateDir();
-  const res = await upstreamScript(
-    'start',
-    stateDir,
-    opts.controllers === false ? { TETHER_UPSTREAM_CONTROLLERS: '0' } : {},
-  );
+  const res = await upstreamScript('start', stateDir, {
+    ...(opts.controllers === false ? { TETHER_UPSTREAM_CONTROLLERS: '0' } : {}),
+    // A private instance dies with this process even if stop() never runs (killed run).
+    ...(reuse ? {} : { TETHER_UPSTREAM_OWNER_PID: String(process.pid) }),
+  });
   if (res.code !== 0) {
     if (!reuse) rmSync(stateDir, { recursive: true, force: true });
     throw new Error(`scripts/upstream start failed (exit ${res.code}):\n${res.stderr}`);
