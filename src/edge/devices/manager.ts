@@ -627,6 +627,8 @@ export class DeviceManager implements Component {
     const mapper = rt.mapper;
     const model = rt.model;
     if (mapper === undefined || model === undefined) return;
+    // most devices have no desired values: don't pay a SQLite commit per polling round for them
+    if (!rt.device.spec.properties.some((p) => p.desired !== undefined)) return;
     this.flush();
     const pending = pendingDesired(model, this.twins.twins(rt.id));
     for (const [name, value] of Object.entries(pending)) {
