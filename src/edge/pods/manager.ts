@@ -161,8 +161,12 @@ export class PodManager implements Component {
   private readonly startTimes = new Map<string, string>();
   private readonly admitted = new Set<string>();
   private readonly finished = new Set<string>();
-  /** Exited containers never change: their status is cached. */
-  private readonly exitedCache = new Map<string, ContainerStatus>();
+  /**
+   * Container statuses by id, reused while the listed state is unchanged: a running container's
+   * status (startedAt) and an exited one's do not change, so a steady pod costs two list calls.
+   */
+  private readonly statusCache = new Map<string, ContainerStatus>();
+  private readonly sandboxIps = new Map<string, string>();
   private admission: AdmitVerdict = { admitNewPods: true };
   private runtimeOk = true;
   private runtimeReason = '';
@@ -545,6 +549,8 @@ export class PodManager implements Component {
     this.startTimes.delete(uid);
     this.admitted.delete(uid);
     this.finished.delete(uid);
+    for (const [id, st] of this.statusCache)
+      if (st.labels[LABEL_POD_UID] === uid) this.statusCache.delete(id);
     for (const m of [this.backoffs, this.waiting]) {
       for (const k of [...m.keys()]) if (k.startsWith(`${uid}/`)) m.delete(k);
     }
@@ -568,15 +574,15 @@ export class PodManager implements Component {
     const summaries = await this.rt.listContainers({ labels });
     const containers: ContainerStatus[] = [];
     for (const c of summaries) {
-      const cached = this.exitedCache.get(c.id);
-      if (cached !== undefined) {
+      const cached = this.statusCache.get(c.id);
+      if (cached?.state === c.state) {
         containers.push({ ...cached, labels: { ...cached.labels, sandbox: c.sandboxId } });
         continue;
       }
       try {
         const s = await this.rt.containerStatus(c.id);
         const withSandbox = { ...s, labels: { ...s.labels, sandbox: c.sandboxId } };
-        if (s.state === 'exited') this.exitedCache.set(c.id, withSandbox);
+        this.statusCache.set(c.id, withSandbox);
         containers.push(withSandbox);
       } catch (e) {
         if (e instanceof CriError && e.code === 'NOT_FOUND') continue; // removed meanwhile
@@ -611,11 +617,12 @@ export class PodManager implements Component {
     );
     for (const c of containers) {
       await this.rt.removeContainer(c.id).catch(notFoundOk);
-      this.exitedCache.delete(c.id);
+      this.statusCache.delete(c.id);
     }
     for (const s of sandboxes) {
       await this.rt.stopPodSandbox(s.id).catch(notFoundOk);
       await this.rt.removePodSandbox(s.id).catch(notFoundOk);
+      this.sandboxIps.delete(s.id);
     }
     await tearDownPodDir(this.config.rootDir, uid);
     this.log.info({ uid, pod: pod?.metadata.name }, 'pod stopped and removed');
@@ -678,7 +685,7 @@ export class PodManager implements Component {
     if (current !== undefined && this.isTerminal(pod, inSandbox(current.id))) {
       if (current.state === 'ready') await this.rt.stopPodSandbox(current.id).catch(notFoundOk);
       this.probes.remove(uid);
-      await this.writeStatus(pod, false, '', inSandbox(current.id), containers, true);
+      this.writeStatus(pod, false, '', inSandbox(current.id), containers, true);
       return;
     }
 
@@ -700,7 +707,7 @@ export class PodManager implements Component {
       if (!(e instanceof PodSyncError)) throw e;
       this.setWaitingAll(pod, 'ContainerCreating', undefined);
       this.eventOnce(pod, `mount:${e.message}`, 'Warning', 'FailedMount', e.message);
-      await this.writeStatus(pod, current?.state === 'ready', '', inSandbox(current?.id), containers, false);
+      this.writeStatus(pod, current?.state === 'ready', '', inSandbox(current?.id), containers, false);
       this.schedule(uid, 2_000);
       return;
     }
@@ -709,13 +716,30 @@ export class PodManager implements Component {
       const built = this.sandboxConfig(pod, (current?.metadata.attempt ?? -1) + 1, containers);
       if (!built.ok) {
         this.setWaitingAll(pod, 'CreateContainerConfigError', built.error);
-        await this.writeStatus(pod, false, '', [], containers, false);
+        this.writeStatus(pod, false, '', [], containers, false);
         return;
       }
       if (current !== undefined) {
         this.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
       }
-      const id = await this.rt.runPodSandbox(built.value);
+      let id: SandboxId;
+      try {
+        id = await this.rt.runPodSandbox(built.value);
+      } catch (e) {
+        if (isUnavailable(e)) throw e;
+        // kubelet: FailedCreatePodSandBox, the pod stays Pending and the next sync retries.
+        this.eventOnce(
+          pod,
+          `sandbox:${errorMessage(e)}`,
+          'Warning',
+          'FailedCreatePodSandBox',
+          errorMessage(e),
+        );
+        this.setWaitingAll(pod, 'ContainerCreating', undefined);
+        this.writeStatus(pod, false, '', [], containers, false);
+        this.schedule(uid, this.config.backoffInitialMs);
+        return;
+      }
       this.log.info({ pod: pod.metadata.name, uid, sandbox: id }, 'sandbox created');
       for (const s of sandboxes) await this.removeSandbox(pod, s.id, containers);
       const again = await this.runtimeView(uid);
@@ -725,8 +749,12 @@ export class PodManager implements Component {
       if (current === undefined) return;
     }
     const sandboxId = current.id;
-    const sbStatus = await this.rt.podSandboxStatus(sandboxId);
-    const podIP = pod.spec.hostNetwork === true ? this.hostIP : sbStatus.ip;
+    let sandboxIp = this.sandboxIps.get(sandboxId);
+    if (sandboxIp === undefined) {
+      sandboxIp = (await this.rt.podSandboxStatus(sandboxId)).ip;
+      this.sandboxIps.set(sandboxId, sandboxIp);
+    }
+    const podIP = pod.spec.hostNetwork === true ? this.hostIP : sandboxIp;
     fields.podIP = podIP;
     const sandboxCfg = this.sandboxConfig(pod, current.metadata.attempt, []);
     if (!sandboxCfg.ok) return;
@@ -743,12 +771,15 @@ export class PodManager implements Component {
       wakeMs = wakeMs === 0 ? ms : Math.min(wakeMs, ms);
     };
 
+    // Whether this sync changed anything in the runtime (then the status needs a fresh view).
+    let acted = false;
     // Init containers in order, each to completion (kubelet computeInitContainerActions).
     let initDone = true;
     for (const ic of pod.spec.initContainers ?? []) {
       const st = latest(ic.name);
       if (st?.state === 'exited' && st.exitCode === 0) continue;
       initDone = false;
+      acted = true;
       if (st === undefined) await this.startContainer(ctx, ic, true);
       else if (st.state === 'created') await this.rt.startContainer(st.id);
       else if (st.state === 'exited' && policy !== 'Never') {
@@ -763,12 +794,14 @@ export class PodManager implements Component {
         const st = latest(c.name);
         const wkey = `${uid}/${c.name}`;
         if (st === undefined) {
+          acted = true;
           await this.startContainer(ctx, c, false);
-          if (this.waiting.has(wkey)) wantWake(this.retryDelay(wkey));
+          if (this.waiting.has(wkey)) wantWake(this.retryDelay(`${wkey}/pull`));
           continue;
         }
         if (st.state === 'created') {
           // Adopted half-way (the agent died between Create and Start): start it now.
+          acted = true;
           await this.rt.startContainer(st.id).catch(notFoundOk);
           continue;
         }
@@ -791,8 +824,9 @@ export class PodManager implements Component {
             this.event(pod, 'Normal', 'Killing', `Container ${c.name} ${why}, will be restarted`);
             const probe = liveness === 'failure' ? c.livenessProbe : c.startupProbe;
             this.probes.remove(uid, c.name);
+            acted = true;
             await this.killContainer(pod, st, probe?.terminationGracePeriodSeconds ?? gracePeriod(pod));
-            this.exitedCache.delete(st.id);
+            this.statusCache.delete(st.id);
             this.schedule(uid);
           }
           continue;
@@ -801,6 +835,7 @@ export class PodManager implements Component {
         this.probes.remove(uid, c.name);
         const restart = policy === 'Always' || (policy === 'OnFailure' && st.exitCode !== 0);
         if (!restart) continue;
+        acted = true;
         const w = await this.restartWithBackoff(ctx, c, st, false);
         if (w > 0) wantWake(w);
       }
@@ -808,9 +843,9 @@ export class PodManager implements Component {
       for (const c of pod.spec.containers) this.probes.remove(uid, c.name);
     }
 
-    await this.gcContainers(pod, sandboxId);
-    const fresh = await this.runtimeView(uid);
-    await this.writeStatus(
+    const fresh = acted ? await this.runtimeView(uid) : { containers };
+    await this.gcContainers(fresh.containers.filter((c) => c.labels['sandbox'] === sandboxId));
+    this.writeStatus(
       pod,
       true,
       podIP,
@@ -902,10 +937,11 @@ export class PodManager implements Component {
     );
     for (const c of mine) {
       await this.rt.removeContainer(c.id).catch(notFoundOk);
-      this.exitedCache.delete(c.id);
+      this.statusCache.delete(c.id);
     }
     await this.rt.stopPodSandbox(id).catch(notFoundOk);
     await this.rt.removePodSandbox(id).catch(notFoundOk);
+    this.sandboxIps.delete(id);
   }
 
   private nextAttempt(ctx: StartContext, name: string): number {
@@ -932,9 +968,18 @@ export class PodManager implements Component {
     const { pod } = ctx;
     const uid = pod.metadata.uid ?? '';
     const wkey = `${uid}/${c.name}`;
+    const pullKey = `${wkey}/pull`;
+    const pb = this.backoffs.get(pullKey);
+    if (pb !== undefined && Date.now() < pb.since + pb.delayMs) {
+      // kubelet's image back-off: no new pull before it expires (ImagePullBackOff).
+      const w = this.waiting.get(wkey);
+      if (w?.reason === 'ErrImagePull') this.waiting.set(wkey, { ...w, reason: 'ImagePullBackOff' });
+      return;
+    }
     let imageRef: string;
     try {
       imageRef = await this.ensureImage(pod, c);
+      this.backoffs.delete(pullKey);
     } catch (e) {
       if (e instanceof PodSyncError) {
         const prev = this.waiting.get(wkey)?.reason;
@@ -945,7 +990,7 @@ export class PodManager implements Component {
               ? 'ImagePullBackOff'
               : 'ErrImagePull';
         this.waiting.set(wkey, { reason, message: e.message });
-        this.bumpBackoff(wkey);
+        this.bumpBackoff(pullKey);
         this.event(
           pod,
           'Warning',
@@ -966,7 +1011,6 @@ export class PodManager implements Component {
     } catch (e) {
       if (!(e instanceof PodSyncError)) throw e;
       this.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: e.message });
-      this.bumpBackoff(wkey);
       this.eventOnce(pod, `cfg:${c.name}:${e.message}`, 'Warning', 'Failed', `Error: ${e.message}`, c.name);
       return;
     }
@@ -984,7 +1028,6 @@ export class PodManager implements Component {
     });
     if (!cfg.ok) {
       this.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: cfg.error.message });
-      this.bumpBackoff(wkey);
       return;
     }
     const config = { ...cfg.value, labels: { ...cfg.value.labels, ...this.scope } };
@@ -1062,13 +1105,9 @@ export class PodManager implements Component {
   }
 
   /** kubelet container GC, per pod: keep the newest two containers of each name, drop older ones. */
-  private async gcContainers(pod: Pod, sandboxId: SandboxId): Promise<void> {
-    const uid = pod.metadata.uid ?? '';
-    const all = (await this.rt.listContainers({ labels: { ...this.scope, [LABEL_POD_UID]: uid } })).filter(
-      (c) => c.sandboxId === sandboxId,
-    );
-    const byName = new Map<string, typeof all>();
-    for (const c of all) {
+  private async gcContainers(inSandbox: readonly ContainerStatus[]): Promise<void> {
+    const byName = new Map<string, ContainerStatus[]>();
+    for (const c of inSandbox) {
       const n = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
       byName.set(n, [...(byName.get(n) ?? []), c]);
     }
@@ -1077,7 +1116,7 @@ export class PodManager implements Component {
       for (const old of list.slice(2)) {
         if (old.state !== 'exited') continue;
         await this.rt.removeContainer(old.id).catch(notFoundOk);
-        this.exitedCache.delete(old.id);
+        this.statusCache.delete(old.id);
       }
     }
   }
@@ -1119,7 +1158,7 @@ export class PodManager implements Component {
       const mine = all
         .filter((x) => (x.labels[LABEL_CONTAINER_NAME] ?? x.metadata.name) === c.name)
         .sort((a, b) => b.metadata.attempt - a.metadata.attempt);
-      const current = latestOf(inSandbox, c.name) ?? (terminal ? undefined : undefined);
+      const current = latestOf(inSandbox, c.name);
       const previous = mine.find((x) => x.id !== current?.id && x.state === 'exited');
       const running = current?.state === 'running';
       const startup =
@@ -1141,14 +1180,14 @@ export class PodManager implements Component {
     });
   }
 
-  private async writeStatus(
+  private writeStatus(
     pod: Pod,
     sandboxReady: boolean,
     podIP: string,
     inSandbox: readonly ContainerStatus[],
     all: readonly ContainerStatus[],
     terminal: boolean,
-  ): Promise<void> {
+  ): void {
     const uid = pod.metadata.uid ?? '';
     const init = this.views(pod, pod.spec.initContainers ?? [], inSandbox, all, terminal);
     const regular = this.views(pod, pod.spec.containers, inSandbox, all, terminal);
@@ -1170,7 +1209,6 @@ export class PodManager implements Component {
       qosClass: qosOf(pod),
     };
     this.enqueueStatus(pod, status);
-    await Promise.resolve();
   }
 
   private stamp(uid: string, pod: Pod, conds: Parameters<typeof stampConditions>[0]): Json[] {
