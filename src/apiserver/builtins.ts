@@ -59,6 +59,22 @@ export function builtinResources(): ResourceInfo[] {
         status('', 'v1', 'Pod'),
         { name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
         { name: 'eviction', kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
+        { name: 'log', kind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get'] },
+        {
+          name: 'exec',
+          kind: { group: '', version: 'v1', kind: 'PodExecOptions' },
+          verbs: ['create', 'get'],
+        },
+        {
+          name: 'attach',
+          kind: { group: '', version: 'v1', kind: 'PodAttachOptions' },
+          verbs: ['create', 'get'],
+        },
+        {
+          name: 'portforward',
+          kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' },
+          verbs: ['create', 'get'],
+        },
       ],
     }),
     r('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),

@@ -187,3 +187,21 @@ export function identityFromPeer(
   const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
   return { user, groups };
 }
+
+/** A client pair in `<dir>/<file>.{crt,key}`, issued once (e.g. the API server's kubelet client). */
+export async function loadOrIssueClient(
+  ca: CertificateAuthority,
+  dir: string,
+  file: string,
+  user: string,
+  groups: readonly string[],
+): Promise<KeyPairPem> {
+  const crt = join(dir, `${file}.crt`);
+  const key = join(dir, `${file}.key`);
+  if (existsSync(crt) && existsSync(key))
+    return { certPem: readFileSync(crt, 'utf8'), keyPem: readFileSync(key, 'utf8') };
+  const pair = await ca.issueClient(user, groups);
+  writeFileSync(crt, pair.certPem, { mode: 0o644 });
+  writeFileSync(key, pair.keyPem, { mode: 0o600 });
+  return pair;
+}

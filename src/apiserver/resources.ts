@@ -23,7 +23,7 @@ export interface ScalePaths {
 }
 
 export interface SubresourceInfo {
-  name: 'status' | 'scale' | 'binding' | 'eviction' | 'finalize';
+  name: 'status' | 'scale' | 'binding' | 'eviction' | 'finalize' | 'log' | 'exec' | 'attach' | 'portforward';
   kind: { group: string; version: string; kind: string };
   verbs: Verb[];
 }

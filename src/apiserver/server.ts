@@ -13,6 +13,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import {
@@ -47,12 +48,13 @@ import { handleList } from './handlers/list.js';
 import { handleFinalize } from './handlers/namespaces.js';
 import { handlePatch } from './handlers/patch.js';
 import { handleBinding, handleEviction } from './handlers/pods.js';
+import { handleLog, kubeletTarget, proxyUpgrade, type KubeletClient } from './handlers/proxy.js';
 import { handleScaleGet, handleScaleUpdate } from './handlers/scale.js';
 import { handleUpdate } from './handlers/update.js';
 import { handleWatch } from './handlers/watch.js';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
 import { OpenApiDocs } from './openapi-serve.js';
-import { CertificateAuthority, loadOrIssueServing } from './pki.js';
+import { CertificateAuthority, loadOrIssueClient, loadOrIssueServing } from './pki.js';
 import { parseRequest, type ResourceRequest } from './requestinfo.js';
 import { ResourceTable, type ResourceInfo } from './resources.js';
 import { writeError, writeJson, writeText } from './respond.js';
@@ -80,6 +82,7 @@ interface Running {
   url: string;
   abort: AbortController;
   openapi: OpenApiDocs;
+  kubelet: KubeletClient;
 }
 
 interface Metrics {
@@ -174,7 +177,15 @@ export class ApiServer implements Component {
       const crds = new CrdController(store, table, crdResource, this.logger);
       crds.loadAll();
       this.ensureNamespaces(store, table);
-      const ca = c.tls ? await CertificateAuthority.loadOrCreate(join(c.dataDir, 'pki')) : undefined;
+      const pkiCa = await CertificateAuthority.loadOrCreate(join(c.dataDir, 'pki'));
+      const ca = c.tls ? pkiCa : undefined;
+      const kubelet = await loadOrIssueClient(
+        pkiCa,
+        join(c.dataDir, 'pki'),
+        'kubelet-client',
+        'kube-apiserver-kubelet-client',
+        ['system:masters'],
+      );
       const authn = new Authenticator(c.tokens, this.tokensFile);
       const abort = new AbortController();
       const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -204,6 +215,9 @@ export class ApiServer implements Component {
         server = createHttpServer(handler);
       }
       server.keepAliveTimeout = 65_000;
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        this.handleUpgrade(req, socket, head);
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(c.port, c.host, () => {
@@ -226,6 +240,7 @@ export class ApiServer implements Component {
         url,
         abort,
         openapi: new OpenApiDocs(table),
+        kubelet,
       };
       await compactor.start();
       await this.writeAdminKubeconfig();
@@ -412,6 +427,28 @@ export class ApiServer implements Component {
   }
 
   private async dispatch(ctx: HandlerContext, info: ResourceRequest, r: ResourceInfo): Promise<void> {
+    const run = this.running;
+    const nodes = run?.table.get('', 'v1', 'nodes');
+    if (
+      info.subresource === 'log' &&
+      r.group === '' &&
+      r.resource === 'pods' &&
+      info.verb === 'get' &&
+      run !== undefined &&
+      nodes !== undefined
+    ) {
+      handleLog(ctx, nodes, run.kubelet);
+      return;
+    }
+    if (
+      ['exec', 'attach', 'portforward'].includes(info.subresource) &&
+      r.group === '' &&
+      r.resource === 'pods'
+    ) {
+      ctx.req.resume();
+      writeError(ctx.res, Errors.badRequest('Upgrade request required'));
+      return;
+    }
     const handler = pickHandler(info, r);
     if (typeof handler === 'function') {
       await handler(ctx);
@@ -419,6 +456,95 @@ export class ApiServer implements Component {
     }
     ctx.req.resume();
     writeError(ctx.res, handler === 'notFound' ? Errors.pathNotFound() : Errors.methodNotAllowed());
+  }
+
+  /** exec/attach/portforward: authenticate and authorize like any request, then splice to the kubelet. */
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const run = this.running;
+    const fail = (e: ApiError): void => {
+      const body = JSON.stringify(e.toStatus());
+      socket.end(
+        `HTTP/1.1 ${e.status} ${e.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    };
+    if (run === undefined) {
+      fail(new ApiError(503, 'ServiceUnavailable', 'the server is shutting down'));
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://x');
+    const info = parseRequest('POST', url.pathname, url.searchParams);
+    const pods = run.table.get('', 'v1', 'pods');
+    const nodes = run.table.get('', 'v1', 'nodes');
+    if (
+      info.kind !== 'resource' ||
+      info.group !== '' ||
+      info.resource !== 'pods' ||
+      pods === undefined ||
+      nodes === undefined ||
+      !['exec', 'attach', 'portforward'].includes(info.subresource)
+    ) {
+      fail(Errors.pathNotFound());
+      return;
+    }
+    const user = run.authn.authenticate(req);
+    if (user === null || user === undefined) {
+      fail(Errors.unauthorized());
+      return;
+    }
+    // Streaming subresources need `create` whatever the HTTP method (upstream RBAC since 1.30).
+    const attrs = {
+      verb: 'create' as const,
+      group: '',
+      resource: 'pods',
+      subresource: info.subresource,
+      namespace: info.namespace,
+      name: info.name,
+      isCustom: false,
+    };
+    if (!authorize(user, attrs)) {
+      fail(Errors.forbidden('pods', '', info.name, forbiddenReason(user, attrs)));
+      return;
+    }
+    const q = url.searchParams;
+    const t = kubeletTarget(
+      run.store,
+      pods,
+      nodes,
+      info.namespace,
+      info.name,
+      info.subresource === 'portforward' ? null : q.get('container'),
+    );
+    if (!t.ok && !(info.subresource === 'portforward' && t.error.message.startsWith('a container name'))) {
+      fail(t.error);
+      return;
+    }
+    const target = t.ok ? t.value : undefined;
+    if (target === undefined) {
+      fail(Errors.badRequest('no target'));
+      return;
+    }
+    // Kubelet streaming parameters (pkg/registry/core/pod streamParams).
+    const out = new URLSearchParams();
+    const flag = (from: string, to: string): void => {
+      if (['1', 'true', 'True'].includes(q.get(from) ?? '')) out.set(to, '1');
+    };
+    flag('stdin', 'input');
+    flag('stdout', 'output');
+    flag('stderr', 'error');
+    flag('tty', 'tty');
+    for (const c of q.getAll('command')) out.append('command', c);
+    for (const p of q.getAll('ports')) out.append('port', p);
+    const ns = encodeURIComponent(info.namespace);
+    const pod = encodeURIComponent(info.name);
+    const ctr = encodeURIComponent(target.container);
+    const path =
+      info.subresource === 'exec'
+        ? `/exec/${ns}/${pod}/${ctr}`
+        : info.subresource === 'attach'
+          ? `/attach/${ns}/${pod}/${ctr}`
+          : `/portForward/${ns}/${pod}`;
+    const qs = out.toString();
+    proxyUpgrade(req, socket, head, target, qs === '' ? path : `${path}?${qs}`, run.kubelet, fail);
   }
 
   private handleNonResource(
