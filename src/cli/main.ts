@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError, errorMessage } from '../common/index.js';
+import { CloudConfigSchema, EdgeConfigSchema, loadConfig } from './config.js';
+
+const VERSION = '0.1.0';
+
+/** Waits for SIGINT/SIGTERM, then stops cleanly (a second signal forces exit). */
+function untilSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (sig: string): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.error(`\n${sig}: stopping…`);
+    stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        console.error(`error while stopping: ${errorMessage(e)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('tether')
+    .description(
+      'Cloud–edge collaboration platform: Kubernetes workloads and devices on edge nodes over unreliable links',
+    )
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('version')
+    .description('print the version')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .action((opts: { output: string }) => {
+      console.log(
+        opts.output === 'json'
+          ? JSON.stringify({ version: VERSION, node: process.version })
+          : `tether ${VERSION}`,
+      );
+    });
+
+  program
+    .command('cloud')
+    .description('run the cloud core against a Kubernetes cluster')
+    .requiredOption('-c, --config <file>', 'cloud configuration (YAML)')
+    .addHelpText('after', '\nExample:\n  tether cloud --config /etc/tether/cloud.yaml')
+    .action(async (opts: { config: string }) => {
+      const cfg = loadConfig(opts.config, CloudConfigSchema, 'cloud');
+      const { startCloud } = await import('./cloud.js');
+      const cloud = await startCloud(cfg);
+      console.error(`tether cloud: hub listening on ${cfg.hub.host}:${cloud.hub.port}`);
+      untilSignal(() => cloud.stop());
+    });
+
+  const edge = program.command('edge').description('edge node commands');
+  edge
+    .command('run')
+    .description('run the edge core with a configuration file')
+    .requiredOption('-c, --config <file>', 'edge configuration (YAML)')
+    .addHelpText('after', '\nExample:\n  tether edge run --config /etc/tether/edge.yaml')
+    .action(async (opts: { config: string }) => {
+      const cfg = loadConfig(opts.config, EdgeConfigSchema, 'edge');
+      const { startEdge } = await import('./edge.js');
+      const e = await startEdge(cfg);
+      console.error(`tether edge: node ${cfg.nodeName} started; cloud ${cfg.cloud.url}`);
+      untilSignal(() => e.stop());
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof ConfigError) {
+      console.error(`tether: ${e.message}`);
+      return 2;
+    }
+    console.error(`tether: ${errorMessage(e)}`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv);
+if (code !== 0) process.exit(code);
