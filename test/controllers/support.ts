@@ -25,7 +25,8 @@ export interface Cluster {
 }
 
 export async function startCluster(config: Partial<ControlPlaneConfigInput> = {}): Promise<Cluster> {
-  const server = await startTestServer();
+  // NORMAL sync: the same SQLite code path, without an fsync per write (tests are about behaviour).
+  const server = await startTestServer({ storage: { synchronous: 'NORMAL' } });
   const kc = new KubeConfig();
   kc.loadFromFile(server.kubeconfigPath);
   const kube = new Kube(kc);
