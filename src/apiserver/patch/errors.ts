@@ -2,7 +2,8 @@ import { TetherError } from '../../common/index.js';
 
 /**
  * A patch that cannot be applied. `status`, `reason` and `message` are what upstream's
- * API server puts in the metav1.Status it answers with (reason '' = StatusReasonUnknown);
+ * API server puts in the metav1.Status it answers with (reason '' = StatusReasonUnknown,
+ * which upstream omits from the Status);
  * `detail` keeps the underlying library message for logs when upstream hides it (422).
  */
 export class PatchError extends TetherError {

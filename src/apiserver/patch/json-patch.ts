@@ -1,7 +1,8 @@
 /**
  * JSON Patch (RFC 6902) as kube-apiserver applies it: gopkg.in/evanphx/json-patch.v4
  * semantics (negative array indices, `replace` of a missing object key adds it, `test` of a
- * missing key against null passes), decode failures → 400 with encoding/json's message,
+ * missing key against null passes), bodies that do not decode as []jsonPatchOp → 400
+ * "error decoding patch: <encoding/json message>" (kube-apiserver 1.34),
  * apply failures → 422 with upstream's generic message, more than 10000 operations → 413.
  * The operations themselves are carried out by fast-json-patch.
  */

@@ -1,8 +1,9 @@
 /**
- * Server-side strategic merge patch, following
- * k8s.io/apimachinery/pkg/util/strategicpatch (StrategicMergeMapPatch with
- * MergeParallelList and IgnoreUnmatchedNulls), including its ordering rules
- * ($setElementOrder > order in the patch > order in the live list) and its quirks.
+ * Server-side strategic merge patch, following k8s.io/apimachinery v0.36
+ * pkg/util/strategicpatch (StrategicMergeMapPatch with MergeParallelList and
+ * IgnoreUnmatchedNulls), including its ordering rules ($setElementOrder > order in the patch >
+ * order in the live list) and the effects of Go slice aliasing on them. Checked against
+ * upstream's patch_test.go cases and against kube-apiserver v1.34 (test/apiserver/patch).
  * Error texts are mergepatch's; which ones become 400/422/500 is
  * interpretStrategicMergePatchError's decision (handlers/patch.go).
  */
