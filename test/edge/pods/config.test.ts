@@ -103,6 +103,27 @@ describe('edge/pods configuration and termination (real containerd)', () => {
     expect(String(s.containerStatuses?.[0]?.state['waiting']?.['message'])).toContain('nope');
   });
 
+  it('edge/pods — image pull failures: ErrImagePull then ImagePullBackOff; policy Never with an absent image', async () => {
+    const pod = makePod(env, 'noimg', {
+      containers: [
+        { name: 'missing', image: 'localhost:5000/tether/does-not-exist:1', command: ['sleep', '1'] },
+        { name: 'never', image: 'localhost:5000/tether/absent:2', imagePullPolicy: 'Never' },
+      ],
+    });
+    putPod(env, pod);
+    const s = await waitStatus(
+      env,
+      'noimg',
+      (x) => x.containerStatuses?.[0]?.state['waiting']?.['reason'] === 'ImagePullBackOff',
+      'ImagePullBackOff',
+    );
+    expect(s.phase).toBe('Pending');
+    expect(s.containerStatuses?.[1]?.state['waiting']?.['reason']).toBe('ErrImageNeverPull');
+    expect(
+      outboxEvents(env, 'noimg').some((e) => e.reason === 'Failed' && e.message.includes('does-not-exist')),
+    ).toBe(true);
+  });
+
   it('edge/pods — a ConfigMap volume update reaches the running container without a restart', async () => {
     putConfigMap(env, 'files', { 'greeting.txt': 'hello v1' }, 'cm-files');
     const pod = makePod(env, 'cmvol', {
