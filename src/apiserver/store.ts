@@ -3,6 +3,7 @@
  * /registry.Store): keys, metadata semantics, strategies, optimistic concurrency, graceful
  * deletion and finalizers. Every write goes through here, so the CRD hooks see them all.
  */
+import { allocateServiceAddresses, keepServiceAddresses } from './allocators.js';
 import { checkTypeMeta } from './body.js';
 import { SchemaCache } from './crd.js';
 import { ApiError, Causes, Errors, type StatusCause } from './errors.js';
@@ -222,6 +223,8 @@ export class ObjectStore {
     const v = this.validateAll(r, o, generated);
     if (!v.ok) return v;
     const extra = this.extraValidate(r, o);
+    if (r.group === '' && r.resource === 'services')
+      extra.push(...allocateServiceAddresses(this.storage, o, undefined));
     if (extra.length > 0) return err(Errors.invalid(r.kind, r.group, name, extra));
     if (opts.dryRun) {
       if (this.storage.get(this.key(r, namespace, name)) !== undefined)
@@ -300,6 +303,10 @@ export class ObjectStore {
     delete meta['managedFields'];
     delete meta['selfLink'];
     prepareForUpdate(r, old, o);
+    if (r.group === '' && r.resource === 'services') {
+      const svc = keepServiceAddresses(old, o);
+      if (svc.length > 0) return err(Errors.invalid(r.kind, r.group, name, svc));
+    }
     if ((r.tracksGeneration || r.custom !== undefined) && !deepEqual(specOf(r, old), specOf(r, o)))
       meta['generation'] = (typeof om['generation'] === 'number' ? om['generation'] : 0) + 1;
     const v = this.validateAll(r, o, false, old);

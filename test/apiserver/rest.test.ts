@@ -447,6 +447,33 @@ describe('apiserver rest', () => {
     expect((await api(s, 'GET', '/api/v1/namespaces/doomed')).status).toBe(404);
   });
 
+  it('apiserver rest — services get a cluster IP and node ports; clusterIP is kept on update and immutable', async () => {
+    const S = '/api/v1/namespaces/default/services';
+    const svc = (name: string, spec: Record<string, unknown> = {}): unknown => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name },
+      spec: { selector: { app: name }, ports: [{ port: 80 }], ...spec },
+    });
+    const a = await api(s, 'POST', S, svc('sa'));
+    const b = await api(s, 'POST', S, svc('sb', { type: 'NodePort' }));
+    expect(a.body.spec.clusterIP).toMatch(/^10\.(9[6-9]|1[01]\d)\.\d+\.\d+$/);
+    expect(b.body.spec.clusterIP).not.toBe(a.body.spec.clusterIP);
+    expect(a.body.spec.ports[0]).toMatchObject({ port: 80, targetPort: 80, protocol: 'TCP' });
+    expect(b.body.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+    const taken = await api(s, 'POST', S, svc('sc', { clusterIP: a.body.spec.clusterIP }));
+    expect(taken.status).toBe(422);
+    expect(taken.body.message).toContain('provided IP is already allocated');
+    const upd = await api(s, 'PUT', `${S}/sa`, {
+      ...a.body,
+      spec: { selector: { app: 'x' }, ports: [{ port: 81 }] },
+    });
+    expect(upd.status).toBe(200);
+    expect(upd.body.spec.clusterIP).toBe(a.body.spec.clusterIP);
+    const change = await api(s, 'PATCH', `${S}/sa`, { spec: { clusterIP: '10.96.7.7' } });
+    expect(change.status).toBe(422);
+  });
+
   it('apiserver rest — discovery: legacy and aggregated documents', async () => {
     const v = await api(s, 'GET', '/version');
     expect(v.body.gitVersion).toMatch(/^v1\.33\.0-tether/);

@@ -122,11 +122,15 @@ describe('apiserver watch slow consumers', () => {
     try {
       const rv = String((await api(slowServer, 'GET', CM)).body.metadata.resourceVersion);
       const total = 45;
+      let fastSeen = 0;
       const fast = watchEvents(
         slowServer,
         `${CM}?watch=1&resourceVersion=${rv}`,
-        (ev) => ev.length >= total,
-        30_000,
+        (ev) => {
+          fastSeen = ev.length;
+          return ev.length >= total;
+        },
+        60_000,
       );
       const { request } = await import('node:https');
       const slowReq = request(new URL(`${CM}?watch=1&resourceVersion=${rv}`, slowServer.url), {
@@ -142,7 +146,11 @@ describe('apiserver watch slow consumers', () => {
       slowReq.end();
       await new Promise((r) => setTimeout(r, 200));
       const big = 'x'.repeat(1_000_000);
-      for (let i = 0; i < total; i++) await api(slowServer, 'POST', CM, configMap(`big${i}`, { big }));
+      for (let i = 0; i < total; i++) {
+        await api(slowServer, 'POST', CM, configMap(`big${i}`, { big }));
+        // A fast consumer keeps up with the writes; the paused one falls ever further behind.
+        while (fastSeen < i + 1) await new Promise((r) => setTimeout(r, 5));
+      }
       const { events } = await fast;
       expect(events.length).toBe(total);
       // The paused client cannot see the close (it reads nothing), so ask the server: no open
