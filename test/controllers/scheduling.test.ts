@@ -4,7 +4,7 @@
  * message, taints, and a DaemonSet across three nodes following nodes as they join and leave.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CoreV1Event, V1DaemonSet, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
 import { fitErrorMessage, filterNode } from '../../src/controllers/index.js';
 import { addNode, kc, listPods, startCluster, until, type Cluster } from './support.js';
 
@@ -132,7 +132,7 @@ describe('controllers/scheduler', () => {
   });
 
   it('scheduler — required affinity operators and tolerations, as pure filters', () => {
-    const node = {
+    const node: V1Node = {
       metadata: { name: 'n', labels: { zone: 'a', slots: '4' } },
       spec: { taints: [{ key: 'k', value: 'v', effect: 'NoExecute' }] },
       status: { allocatable: { cpu: '2', memory: '1Gi', pods: '2' } },
@@ -148,10 +148,10 @@ describe('controllers/scheduler', () => {
             },
           },
         },
-      } as V1Pod['spec'],
+      } as NonNullable<V1Pod['spec']>,
     });
     const fits = (pp: V1Pod, used = new Map<string, number>(), pods = 0): boolean =>
-      filterNode(pp, node as never, used, pods) === undefined;
+      filterNode(pp, node, used, pods) === undefined;
     expect(fits(p({ key: 'zone', operator: 'In', values: ['a', 'b'] }))).toBe(true);
     expect(fits(p({ key: 'zone', operator: 'NotIn', values: ['a'] }))).toBe(false);
     expect(fits(p({ key: 'zone', operator: 'Exists' }))).toBe(true);
