@@ -146,13 +146,13 @@ export async function eventually<T>(
   fn: () => T | Promise<T>,
   what: string,
   timeoutMs = 20_000,
-): Promise<NonNullable<T>> {
+): Promise<Exclude<T, false | 0 | '' | null | undefined>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     try {
       last = await fn();
-      if (last) return last;
+      if (last) return last as Exclude<T, false | 0 | '' | null | undefined>;
     } catch (e) {
       if (Date.now() > deadline) throw e;
     }
