@@ -18,6 +18,9 @@ export { CertificateAuthority } from './pki.js';
 export interface StartedApiServer {
   url: string;
   kubeconfigPath: string;
+  /** The CA that signs every certificate of this server, including its kubelet client
+   * (CN kube-apiserver-kubelet-client, O system:masters): kubelet endpoints trust this. */
+  kubeletClientCAPath: string;
   server: ApiServer;
   stop(): Promise<void>;
 }
@@ -35,6 +38,7 @@ export async function startApiServer(
   return {
     url: server.url,
     kubeconfigPath: server.kubeconfigPath,
+    kubeletClientCAPath: join(config.dataDir, 'pki', 'ca.crt'),
     server,
     stop: () => server.stop(),
   };

@@ -116,6 +116,33 @@ describe('apiserver watch', () => {
   });
 });
 
+describe('apiserver watch list', () => {
+  it('apiserver watch — sendInitialEvents streams the current state, then an initial-events-end bookmark', async () => {
+    await api(s, 'POST', CM, configMap('wl'));
+    const { events } = await watchEvents(
+      s,
+      `${CM}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dwl`,
+      (ev) => ev.some((e) => e.type === 'BOOKMARK'),
+    );
+    expect(events[0]).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'wl' } } });
+    const bm = events.find((e) => e.type === 'BOOKMARK');
+    expect(bm.object.metadata.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
+  });
+
+  it('apiserver watch — PartialObjectMetadata lists carry only metadata', async () => {
+    await api(s, 'POST', CM, configMap('pom', { secret: 'x' }));
+    const r = await api(s, 'GET', CM, undefined, {
+      headers: {
+        Accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json',
+      },
+    });
+    expect(r.body.kind).toBe('PartialObjectMetadataList');
+    expect(r.body.items[0].kind).toBe('PartialObjectMetadata');
+    expect(r.body.items[0].data).toBeUndefined();
+    expect(r.body.items[0].metadata.name).toBeDefined();
+  });
+});
+
 describe('apiserver watch slow consumers', () => {
   it('apiserver watch — a watcher that stops reading is closed; a fast one gets every event', async () => {
     const slowServer = await startTestServer({ watch: { maxBuffered: 5 } });

@@ -47,7 +47,9 @@ export function parseListParams(ctx: HandlerContext): Result<ListParams, ApiErro
   const cont = q.get('continue') ?? '';
   const rv = q.get('resourceVersion') ?? '';
   const rvm = q.get('resourceVersionMatch') ?? '';
-  if (rvm !== '' && rv === '')
+  // A watch with sendInitialEvents=true (watch-list) pairs NotOlderThan with an empty RV.
+  const watchList = q.get('sendInitialEvents') === 'true';
+  if (rvm !== '' && rv === '' && !watchList)
     return err(
       invalidListOption(
         'resourceVersionMatch',
