@@ -13,9 +13,25 @@ export class PatchError extends TetherError {
     readonly reason: string,
     message: string,
     readonly detail?: string,
+    /** metav1.StatusDetails upstream sends ({} for the generic 422, causes for invalid results). */
+    readonly details?: { readonly causes?: readonly { reason: string; message: string; field: string }[] },
   ) {
     super(message);
   }
+}
+
+/** The metav1.Status body kube-apiserver answers with for this error. */
+export function patchErrorStatus(e: PatchError): Record<string, unknown> {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: e.message,
+    ...(e.reason === '' ? {} : { reason: e.reason }),
+    ...(e.details === undefined ? {} : { details: e.details }),
+    code: e.status,
+  };
 }
 
 /** errors.NewBadRequest(msg) */
@@ -26,7 +42,24 @@ export const badRequest = (msg: string): PatchError => new PatchError(400, 'BadR
  * generic message and drops the library's (k8s.io/apimachinery/pkg/api/errors).
  */
 export const unprocessable = (detail: string): PatchError =>
-  new PatchError(422, 'Invalid', 'the server rejected our request due to an error in our request', detail);
+  new PatchError(
+    422,
+    'Invalid',
+    'the server rejected our request due to an error in our request',
+    detail,
+    {},
+  );
 
 /** A plain Go error that reaches ErrorToAPIStatus: 500 with reason Unknown (''). */
 export const internal = (msg: string): PatchError => new PatchError(500, '', msg);
+
+const GO_TYPE_META =
+  'struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }';
+
+/** A patch whose result is not an object: upstream fails to decode it (field.Invalid on "patch"). */
+export function notAnObject(result: unknown, jsonType: string): PatchError {
+  const cause = `Invalid value: ${JSON.stringify(JSON.stringify(result))}: couldn't get version/kind; json parse error: json: cannot unmarshal ${jsonType} into Go value of type ${GO_TYPE_META}`;
+  return new PatchError(422, 'Invalid', ` "" is invalid: patch: ${cause}`, undefined, {
+    causes: [{ reason: 'FieldValueInvalid', message: cause, field: 'patch' }],
+  });
+}

@@ -14,7 +14,7 @@ import { applyMergePatch } from './merge-patch.js';
 import { patchMetaFor } from './schema.js';
 import { mergeMap, SmpFailure, stripDirectives } from './strategic.js';
 
-export { PatchError } from './errors.js';
+export { PatchError, patchErrorStatus } from './errors.js';
 export { patchMetaFor, type PatchMeta } from './schema.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic';

@@ -8,7 +8,7 @@
  */
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
-import { badRequest, PatchError, unprocessable } from './errors.js';
+import { badRequest, notAnObject, PatchError, unprocessable } from './errors.js';
 import { goKind, goSyntaxError, isMap, jsonEqual, jsonTypeName } from './gojson.js';
 
 const MAX_OPERATIONS = 10000; // handlers/patch.go maxJSONPatchOperations
@@ -215,12 +215,6 @@ export function applyJsonPatch(
     if (e instanceof jsonpatch.JsonPatchError) return unprocessable(e.message);
     throw e;
   }
-  if (goKind(doc) !== 'map') {
-    return new PatchError(
-      422,
-      'Invalid',
-      `"" is invalid: patch: Invalid value: "${JSON.stringify(doc)}": json: cannot unmarshal ${jsonTypeName(doc)} into Go value of type map[string]interface {}`,
-    );
-  }
+  if (goKind(doc) !== 'map') return notAnObject(doc, jsonTypeName(doc));
   return doc as Record<string, unknown>;
 }

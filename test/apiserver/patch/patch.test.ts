@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { applyPatch, patchTypeFromContentType, type PatchType } from '../../../src/apiserver/patch/index.js';
+import {
+  applyPatch,
+  patchErrorStatus,
+  patchTypeFromContentType,
+  type PatchType,
+} from '../../../src/apiserver/patch/index.js';
 import { goSyntaxError, goV } from '../../../src/apiserver/patch/gojson.js';
 
 type J = Record<string, unknown>;
@@ -366,6 +371,36 @@ describe('patch — JSON patch', () => {
     );
     expect(fails(pod(), '[null]', 'json').status).toBe(422);
     expect(ok(pod(), 'null', 'json')).toEqual(pod());
+  });
+
+  it('json — replacing the root with a list fails to decode as upstream reports it (422, cause on "patch")', () => {
+    const e = fails(pod(), [{ op: 'replace', path: '', value: [1] }], 'json');
+    const cause =
+      'Invalid value: "[1]": couldn\'t get version/kind; json parse error: json: cannot unmarshal array into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }';
+    expect(patchErrorStatus(e)).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: ` "" is invalid: patch: ${cause}`,
+      reason: 'Invalid',
+      details: { causes: [{ reason: 'FieldValueInvalid', message: cause, field: 'patch' }] },
+      code: 422,
+    });
+  });
+
+  it('json — Status bodies: generic 422 carries empty details, a Go error (500) no reason', () => {
+    const generic = patchErrorStatus(fails(pod(), [{ op: 'test', path: '/kind', value: 'Node' }], 'json'));
+    expect(generic).toMatchObject({ code: 422, reason: 'Invalid', details: {} });
+    const internal = patchErrorStatus(fails(pod(), { spec: { containers: [{ image: 'x' }] } }));
+    expect(internal).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'map: map[image:x] does not contain declared merge key: name',
+      code: 500,
+    });
   });
 
   it('json — more than 10000 operations is 413', () => {
