@@ -48,7 +48,7 @@ export interface EventBusOptions {
 export class EventBus implements Component {
   readonly name = 'device-bus';
   private readonly config: z.output<typeof busConfigSchema>;
-  private readonly disposables = new DisposableStore();
+  private disposables = new DisposableStore();
   private client: MqttClient | undefined;
   private server: Server | undefined;
   private brokerUrl: string | undefined;
@@ -90,6 +90,8 @@ export class EventBus implements Component {
   }
 
   async start(): Promise<void> {
+    // a fresh owner per start: a supervisor may restart a stopped bus
+    this.disposables = new DisposableStore();
     try {
       if (this.config.mode === 'embedded') {
         const broker = await Aedes.createBroker();
@@ -183,6 +185,11 @@ export class EventBus implements Component {
     await this.disposables.dispose().catch((e: unknown) => {
       this.opts.logger.warn({ err: errorMessage(e) }, 'device bus stop');
     });
+  }
+
+  /** Whether the bus's own client is connected to the broker now. */
+  get connected(): boolean {
+    return this.client?.connected === true;
   }
 
   onMessage(h: BusHandler): () => void {

@@ -273,6 +273,18 @@ export class DeviceManager implements Component {
     return this.twins.history(keyId(deviceKey(namespace, name)), property);
   }
 
+  /** For the health unit of the device manager (DESIGN §4): bus reachable, devices and how many are online. */
+  health(): { running: boolean; busConnected: boolean; devices: number; online: number; offline: number } {
+    const all = [...this.devices.values()];
+    return {
+      running: this.running,
+      busConnected: this.running && this.bus.connected,
+      devices: all.length,
+      online: all.filter((d) => d.online === true).length,
+      offline: all.filter((d) => d.online === false).length,
+    };
+  }
+
   // ── store → devices ─────────────────────────────────────────────────────────────────
 
   private onStoreChange(c: StoreChange): void {
@@ -554,15 +566,24 @@ export class DeviceManager implements Component {
     rt.mapper = mapper;
     // properties grouped by collection interval: one timer per distinct interval
     const groups = new Map<number, string[]>();
-    const polled = new Set(rt.device.spec.properties.map((p) => p.name));
+    const polled = new Set<string>();
+    const protocol = rt.device.spec.protocol.type;
     for (const p of rt.device.spec.properties) {
       if (!rt.model.properties.some((m) => m.name === p.name)) continue;
+      // A property without a visitor for the device's protocol is not polled: its values come
+      // from device apps on the bus (twin/update). Simulated properties default to a constant.
+      if (protocol === 'modbusTCP' && p.visitor.modbus === undefined) continue;
+      if (protocol === 'mqtt' && p.visitor.mqtt === undefined) continue;
+      polled.add(p.name);
       const ms = p.collectIntervalMs ?? rt.device.spec.collectIntervalMs;
       groups.set(ms, [...(groups.get(ms) ?? []), p.name]);
     }
     for (const m of rt.model.properties)
       if (!polled.has(m.name))
-        this.log.debug({ device: rt.id, property: m.name }, 'model property without a visitor: not polled');
+        this.log.debug(
+          { device: rt.id, property: m.name },
+          'property without a visitor: not polled, values only from the bus',
+        );
     for (const [ms, props] of groups) {
       const t = setInterval(() => {
         void this.poll(rt, mapper, props);

@@ -150,7 +150,7 @@ describe('edge/devices manager with a Modbus TCP device', () => {
 
   it('devices — stopping the Modbus server turns the device Online=False, restarting turns it back', async () => {
     const srv = await modbus();
-    const { store } = await setup();
+    const { store, mgr } = await setup();
     put(store, model);
     put(store, modbusDevice('thermo-3', srv.port));
     await waitFor(() => cond(deviceStatus(store, 'thermo-3'), 'Online')?.status === 'True', 'online');
@@ -160,6 +160,13 @@ describe('edge/devices manager with a Modbus TCP device', () => {
       return c?.status === 'False' && c;
     }, 'offline');
     expect(['Timeout', 'Unreachable']).toContain(off.reason);
+    expect(mgr.health()).toMatchObject({
+      running: true,
+      busConnected: true,
+      devices: 1,
+      online: 0,
+      offline: 1,
+    });
     expect(off.message).toContain('thermo-3');
     await modbus(srv.port);
     await waitFor(() => cond(deviceStatus(store, 'thermo-3'), 'Online')?.status === 'True', 'online again');
