@@ -18,6 +18,8 @@ export class CertRotation {
     private readonly pki: CloudPki,
     private readonly log: Logger,
     private readonly revocations?: Revocations,
+    /** Validity of rotated certificates; default the CloudPki's edgeCertValidMs (same rule as a join). */
+    private readonly validMs?: number,
   ) {}
 
   /** Called when the hub admits a connection of `node` with `cert`. */
@@ -52,7 +54,7 @@ export class CertRotation {
       return;
     }
     try {
-      const certificate = await this.pki.signEdge(env.params.csr, s.node);
+      const certificate = await this.pki.signEdge(env.params.csr, s.node, this.validMs);
       const info = certInfo(certificate);
       s.send({
         kind: 'reply',

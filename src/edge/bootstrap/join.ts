@@ -116,7 +116,7 @@ export async function discoverCa(cloudUrl: string, pin: string, timeoutMs = 10_0
       'CA_PIN_MISMATCH',
       `the CA matching ${pin} did not sign the certificate the cloud at ${cloudUrl} presented; nothing was sent`,
     );
-  return ca.toString() + '\n';
+  return ca.toString().trimEnd() + '\n';
 }
 
 async function postJoin(
