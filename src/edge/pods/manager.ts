@@ -765,7 +765,16 @@ export class PodManager implements Component {
     }
 
     const latest = (name: string): ContainerStatus | undefined => latestOf(inSandbox(sandboxId), name);
-    const ctx: StartContext = { pod, sandboxId, sandbox: sandboxCfg.value, podIP, volumePaths, containers };
+    const ctx: StartContext = {
+      pod,
+      sandboxId,
+      sandbox: sandboxCfg.value,
+      // From the runtime's sandbox, not the rebuilt config: what an earlier sandbox's containers reached.
+      attemptBase: current.annotations[ANNOTATION_ATTEMPT_BASE] ?? '{}',
+      podIP,
+      volumePaths,
+      containers,
+    };
     let wakeMs = 0;
     const wantWake = (ms: number): void => {
       wakeMs = wakeMs === 0 ? ms : Math.min(wakeMs, ms);
@@ -957,7 +966,7 @@ export class PodManager implements Component {
 
   private attemptBase(ctx: StartContext): Record<string, number> {
     try {
-      return JSON.parse(ctx.sandbox.annotations[ANNOTATION_ATTEMPT_BASE] ?? '{}') as Record<string, number>;
+      return JSON.parse(ctx.attemptBase) as Record<string, number>;
     } catch {
       return {};
     }
@@ -1360,6 +1369,8 @@ interface StartContext {
   pod: Pod;
   sandboxId: SandboxId;
   sandbox: SandboxConfig;
+  /** JSON `{container: lastAttempt}` carried by the sandbox (ANNOTATION_ATTEMPT_BASE). */
+  attemptBase: string;
   podIP: string;
   volumePaths: Record<string, string>;
   containers: readonly ContainerStatus[];

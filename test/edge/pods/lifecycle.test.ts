@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ContainerId } from '../../../src/edge/cri/index.js';
+import { LABEL_POD_UID, type ContainerId, type SandboxId } from '../../../src/edge/cri/index.js';
 import {
   SHELL_IMAGE,
   condition,
@@ -184,5 +184,30 @@ describe('edge/pods lifecycle (real containerd)', () => {
     const id = containerId(s.containerStatuses?.[0]);
     const r = await env.rt.execSync(id as ContainerId, ['cat', '/data/order'], 5);
     expect(r.stdout.toString()).toBe('one\ntwo\napp\n');
+  });
+
+  it('edge/pods — a dead sandbox (as after a host reboot) is re-created and restart counts carry over', async () => {
+    const pod = makePod(env, 'reborn', {
+      containers: [{ name: 'main', image: SHELL_IMAGE, command: ['sleep', '3600'] }],
+    });
+    putPod(env, pod);
+    const s = await waitStatus(env, 'reborn', (x) => x.phase === 'Running', 'Running');
+    const uid = pod.metadata.uid ?? '';
+    const [box] = await env.rt.listPodSandbox({ labels: { [LABEL_POD_UID]: uid } });
+    expect(box?.metadata.attempt).toBe(0);
+    // What a reboot leaves: the sandbox NOTREADY and its containers exited.
+    await env.rt.stopPodSandbox(box?.id ?? ('' as SandboxId));
+    const again = await waitStatus(
+      env,
+      'reborn',
+      (x) =>
+        x.phase === 'Running' &&
+        containerId(x.containerStatuses?.[0]) !== containerId(s.containerStatuses?.[0]),
+      'Running in a new sandbox',
+    );
+    expect(again.containerStatuses?.[0]?.restartCount).toBe(1);
+    const boxes = await env.rt.listPodSandbox({ labels: { [LABEL_POD_UID]: uid } });
+    expect(boxes.map((b) => [b.metadata.attempt, b.state])).toEqual([[1, 'ready']]);
+    expect(outboxEvents(env, 'reborn').map((e) => e.reason)).toContain('SandboxChanged');
   });
 });
