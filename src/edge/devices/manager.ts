@@ -428,11 +428,13 @@ export class DeviceManager implements Component {
       model.properties.map((p) => p.name),
     );
     this.applyDesired(rt, model);
-    if (rt.shape !== shape) {
+    const reshaped = rt.shape !== shape;
+    if (reshaped) {
       rt.shape = shape;
       this.restartPolling(rt);
     }
-    if (fresh)
+    // mapper processes learn new devices and changed specs (visitors, connection) from this
+    if (fresh || reshaped)
       this.bus.publish(membershipTopic(this.config.nodeName, 'updated'), {
         ...base(),
         added_devices: [this.wireDevice(rt)],

@@ -107,13 +107,16 @@ describe('edge/devices manager with a Modbus TCP device', () => {
     const srv = await modbus();
     const { store, mgr } = await setup();
     put(store, model);
-    const t0 = Date.now();
-    put(store, modbusDevice('thermo-1', srv.port));
-    const s = await waitFor(() => {
-      const st = deviceStatus(store, 'thermo-1');
-      return reported(st, 'temperature') !== undefined && reported(st, 'flow') !== undefined && st;
-    }, 'deviceStatus with values');
-    expect(Date.now() - t0).toBeLessThan(2 * 300 + 400); // two intervals (+ scheduling slack)
+    // collection every 2 s: the values must be there within two intervals
+    put(store, modbusDevice('thermo-1', srv.port, {}, { collectIntervalMs: 2000 }));
+    const s = await waitFor(
+      () => {
+        const st = deviceStatus(store, 'thermo-1');
+        return reported(st, 'temperature') !== undefined && reported(st, 'flow') !== undefined && st;
+      },
+      'deviceStatus with values',
+      2 * 2000,
+    );
     expect(reported(s, 'temperature')).toBe('21.5');
     expect(reported(s, 'offset')).toBe('-2');
     expect(reported(s, 'setpoint')).toBe('20');
@@ -123,7 +126,11 @@ describe('edge/devices manager with a Modbus TCP device', () => {
     expect(twin?.rows.find((r) => r.property === 'temperature')?.reported).toBe('21.5');
     // a changed register shows up too
     srv.set('input', 0, 250);
-    await waitFor(() => reported(deviceStatus(store, 'thermo-1'), 'temperature') === '25', 'new temperature');
+    await waitFor(
+      () => reported(deviceStatus(store, 'thermo-1'), 'temperature') === '25',
+      'new temperature',
+      2 * 2000,
+    );
     expect(mgr.history(NS, 'thermo-1', 'temperature').map((x) => x.value)).toContain('25');
   });
 
