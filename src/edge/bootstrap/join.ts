@@ -101,7 +101,7 @@ export async function discoverCa(cloudUrl: string, pin: string, timeoutMs = 10_0
   if (cas.length === 0)
     throw new JoinError(
       'CA_NOT_SENT',
-      `the cloud at ${cloudUrl} did not send its CA certificate in the TLS handshake, so it cannot be checked against --ca-cert-hash (the hub must serve its certificate chain: serving certificate + CA)`,
+      `the cloud at ${cloudUrl} did not send, in the TLS handshake, a CA certificate that issued its serving certificate, so it cannot be checked against --ca-cert-hash (the hub must serve its chain: serving certificate + CA); nothing was sent`,
     );
   const pins = cas.map((c) => caPin(c.toString()));
   const i = pins.indexOf(pin);
