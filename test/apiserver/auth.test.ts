@@ -1,5 +1,5 @@
 /** Authentication (bearer tokens, client certificates) and the three roles, with upstream's 401/403 bodies. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority } from '../../src/apiserver/index.js';
@@ -147,5 +147,26 @@ describe('apiserver auth', () => {
     expect(create.stderr).toContain(
       'namespaces is forbidden: User "reader" cannot create resource "namespaces"',
     );
+  });
+});
+
+describe('apiserver plain http', () => {
+  it('apiserver auth — without TLS the admin kubeconfig carries a token from the tokens file', async () => {
+    const plain = await startTestServer({ tls: false });
+    try {
+      expect(plain.url).toMatch(/^http:\/\//);
+      const kubeconfig = readFileSync(plain.kubeconfigPath, 'utf8');
+      const token = /token: (\S+)/.exec(kubeconfig)?.[1] ?? '';
+      expect(token).not.toBe('');
+      // (kubectl's clientcmd sends credentials only over TLS, so this mode is for other clients.)
+      const ok = await fetch(`${plain.url}/api/v1/namespaces`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(ok.status).toBe(200);
+      const res = await fetch(`${plain.url}/api/v1/namespaces`);
+      expect(res.status).toBe(401);
+    } finally {
+      await plain.stop();
+    }
   });
 });

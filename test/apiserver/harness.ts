@@ -4,7 +4,7 @@
  * real kubectl binaries.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,8 +38,9 @@ export async function startTestServer(config: Partial<ApiServerConfigInput> = {}
     dir,
     home,
     caPem: readFileSync(join(pki, 'ca.crt'), 'utf8'),
-    adminCert: readFileSync(join(pki, 'admin.crt'), 'utf8'),
-    adminKey: readFileSync(join(pki, 'admin.key'), 'utf8'),
+    // Without TLS the admin authenticates with a token, and there is no admin certificate.
+    adminCert: existsSync(join(pki, 'admin.crt')) ? readFileSync(join(pki, 'admin.crt'), 'utf8') : '',
+    adminKey: existsSync(join(pki, 'admin.key')) ? readFileSync(join(pki, 'admin.key'), 'utf8') : '',
     stop: async () => {
       await s.stop();
       rmSync(dir, { recursive: true, force: true });
