@@ -7,10 +7,14 @@ const VERSION = '0.1.0';
 
 /** Waits for SIGINT/SIGTERM, then stops cleanly (a second signal forces exit). */
 function untilSignal(stop: () => Promise<void>): void {
+  // Components unref their timers so they never hold a test process open; a daemon must live
+  // on while it waits (an edge in back-off with nothing else scheduled would otherwise exit).
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   let stopping = false;
   const onSignal = (sig: string): void => {
     if (stopping) process.exit(130);
     stopping = true;
+    clearInterval(keepAlive);
     console.error(`\n${sig}: stopping…`);
     stop().then(
       () => process.exit(0),

@@ -59,16 +59,21 @@ export class ChannelHarness {
     this.serving = await this.ca.issueServer('tether-cloud', { dnsNames: ['localhost'], ips: ['127.0.0.1'] });
   }
 
-  async startCloud(opts: { keepaliveMs?: number; windowSize?: number } = {}): Promise<Cloud> {
+  async startCloud(opts: { keepaliveMs?: number; windowSize?: number; host?: string } = {}): Promise<Cloud> {
+    const host = opts.host ?? '127.0.0.1';
+    const serving =
+      host === '127.0.0.1'
+        ? this.serving
+        : await this.ca.issueServer('tether-cloud', { dnsNames: ['localhost'], ips: ['127.0.0.1', host] });
     const registry = createRegistry();
     const log = process.env['TETHER_TEST_LOG']
       ? createLogger({ level: process.env['TETHER_TEST_LOG'] })
       : silentLogger();
     const hub = new Hub(
       {
-        host: '127.0.0.1',
+        host,
         port: this.hubPort,
-        tls: { certPem: this.serving.certPem, keyPem: this.serving.keyPem, caPem: this.ca.certPem },
+        tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: this.ca.certPem },
         settings: {
           keepaliveMs: opts.keepaliveMs ?? 1000,
           missedPongLimit: 3,
@@ -94,7 +99,7 @@ export class ChannelHarness {
       await sync.stop();
     };
     this.stops.push(stop);
-    return { hub, sync, registry, url: `wss://127.0.0.1:${hub.port}`, stop };
+    return { hub, sync, registry, url: `wss://${host}:${hub.port}`, stop };
   }
 
   async edgeCert(name: string): Promise<{ certPem: string; keyPem: string }> {

@@ -11,8 +11,11 @@ export interface Proc {
 }
 
 /** Runs `tether <args>` as one node process (no npx/tsx wrapper between us and it). */
-export function tether(args: readonly string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+export function tether(args: readonly string[], env: Record<string, string> = {}, netns?: string): Proc {
+  // `ip netns exec` execs the command in place, so the child's pid is still the node process
+  const argv = [process.execPath, '--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args];
+  const [cmd, ...rest] = netns === undefined ? argv : ['ip', 'netns', 'exec', netns, ...argv];
+  const child = spawn(cmd ?? process.execPath, rest, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
