@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connectAsync } from 'mqtt';
 import { createRegistry, silentLogger } from '../../../src/common/index.js';
 import type { DeviceStatus } from '../../../src/devices/index.js';
-import { DeviceManager, type DeviceManagerConfig } from '../../../src/edge/devices/index.js';
+import { DeviceManager, deviceKey, type DeviceManagerConfig } from '../../../src/edge/devices/index.js';
+import { TwinStore } from '../../../src/edge/store/twins.js';
+import { keyId } from '../../../src/protocol/index.js';
 import type { EdgeStore } from '../../../src/edge/store/index.js';
 import {
   ModbusProcess,
@@ -439,7 +441,7 @@ describe('edge/devices other mappers', () => {
   });
 
   it('devices — a simulated device, status writes rate-limited per device', async () => {
-    const { store, registry } = await setup({ statusIntervalMs: 60_000 });
+    const { store, registry, mgr } = await setup({ statusIntervalMs: 60_000 });
     put(store, {
       apiVersion: 'devices.tether.dev/v1alpha1',
       kind: 'DeviceModel',
@@ -468,6 +470,13 @@ describe('edge/devices other mappers', () => {
     // the first status and the Online flip go at once; every later value waits for the interval
     expect(Number(/ (\d+)$/m.exec(writes)?.[1])).toBeLessThanOrEqual(3);
     expect(store.pending(100).filter((i) => i.write.type === 'deviceStatus')).toHaveLength(1);
+    // nobody acks the outbox (the link is down): on stop the parked latest status still goes in,
+    // replacing the queued one, so the cloud gets the latest value when the link returns
+    await mgr.stop();
+    const twin = new TwinStore(store).twins(keyId(deviceKey(NS, 'sim-1')));
+    const items = store.pending(100).filter((i) => i.write.type === 'deviceStatus');
+    expect(items).toHaveLength(1);
+    expect(reported(items[0]?.write.payload, 'wave')).toBe(twin[0]?.reported);
   });
 });
 
