@@ -358,6 +358,15 @@ export class PodManager implements Component {
   }
 
   private async resync(): Promise<void> {
+    try {
+      await this.resyncOnce();
+    } catch (e) {
+      // A store failure must not become an unhandled rejection of a timer; the next tick retries.
+      this.log.error({ err: errorMessage(e) }, 'pod resync failed');
+    }
+  }
+
+  private async resyncOnce(): Promise<void> {
     if (this.stopping) return;
     if (!(await this.checkRuntime())) return;
     if (!this.admission.admitNewPods) await this.checkAdmission();

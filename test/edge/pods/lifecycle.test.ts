@@ -94,11 +94,15 @@ describe('edge/pods lifecycle (real containerd)', () => {
       /^back-off \ds restarting failed container=main pod=crash_pods-test/,
     );
     expect(looping.phase).toBe('Running'); // restartPolicy Always: kubelet reports Running while crash looping
+    // Between restarts the container waits in CrashLoopBackOff and the pod is not Ready (while it
+    // briefly runs it is Ready, as with kubelet: no readiness probe).
     const later = await waitStatus(
       env,
       'crash',
-      (x) => (x.containerStatuses?.[0]?.restartCount ?? 0) >= 3,
-      'restartCount >= 3',
+      (x) =>
+        (x.containerStatuses?.[0]?.restartCount ?? 0) >= 3 &&
+        x.containerStatuses?.[0]?.state['waiting']?.['reason'] === 'CrashLoopBackOff',
+      'restartCount >= 3 while backing off',
     );
     expect(condition(later, 'Ready')).toBe('False');
     expect(outboxEvents(env, 'crash').some((e) => e.reason === 'BackOff' && e.type === 'Warning')).toBe(true);
