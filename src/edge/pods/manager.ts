@@ -1225,6 +1225,8 @@ export class PodManager implements Component {
         containerStatusJson(v, initDone || init.length === 0 ? 'ContainerCreating' : 'PodInitializing'),
       ),
       qosClass: qosOf(pod),
+      // kubelet ≥ 1.34 (PodObservedGenerationTracking, on by default) reports the generation it acted on.
+      ...(pod.metadata.generation === undefined ? {} : { observedGeneration: pod.metadata.generation }),
     };
     this.enqueueStatus(pod, status);
   }
@@ -1253,6 +1255,8 @@ export class PodManager implements Component {
       hostIP: this.hostIP,
       hostIPs: [{ ip: this.hostIP }],
       qosClass: qosOf(pod),
+      // kubelet ≥ 1.34 (PodObservedGenerationTracking, on by default) reports the generation it acted on.
+      ...(pod.metadata.generation === undefined ? {} : { observedGeneration: pod.metadata.generation }),
     });
   }
 
