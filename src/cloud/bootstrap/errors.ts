@@ -4,7 +4,7 @@ import { TetherError } from '../../common/index.js';
 /** A bootstrap operation that cannot go on (bad configuration, Kubernetes refused a write). */
 export class BootstrapError extends TetherError {
   constructor(
-    readonly code: 'CA_STORE' | 'CA_INVALID' | 'TOKEN_STORE' | 'TOKEN_NOT_FOUND' | 'REVOCATION_STORE',
+    readonly code: 'CA_STORE' | 'CA_INVALID' | 'TOKEN_STORE' | 'TOKEN_INVALID' | 'REVOCATION_STORE',
     message: string,
     options?: { cause?: unknown },
   ) {

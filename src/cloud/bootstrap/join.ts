@@ -4,7 +4,7 @@ import type { BootstrapHandler } from '../hub/index.js';
 import type { KubeClient } from '../kube/index.js';
 import { apiStatus } from './errors.js';
 import type { CloudPki } from './pki.js';
-import type { TokenStore } from './tokens.js';
+import { NODE_NAME, type TokenStore } from './tokens.js';
 
 export interface JoinServiceOptions {
   /** Failed attempts allowed per source address within `windowMs` before 429 (default 10 per minute). */
@@ -68,6 +68,9 @@ export class JoinService implements BootstrapHandler {
         'rate-limited',
         `too many failed join attempts from ${addr}: retry in ${Math.ceil(retryIn / 1000)} s`,
       );
+    // The hub validates this too; the service does not rely on its caller for it.
+    if (!NODE_NAME.test(req.node))
+      return refuse(400, 'bad-node', `node name ${req.node} is not a DNS-1123 subdomain`);
     let check;
     try {
       check = await this.tokens.check(req.token);

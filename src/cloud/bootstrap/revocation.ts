@@ -149,11 +149,12 @@ export class Revocations extends EventEmitter<RevocationEvents> {
         nodes.set(k.slice(5), new Date(v));
       }
     }
-    const changed =
-      !this.loaded ||
-      serials.size !== this.serials.size ||
-      [...nodes].some(([n, d]) => this.nodes.get(n)?.getTime() !== d.getTime()) ||
-      nodes.size !== this.nodes.size;
+    const sameSerials =
+      serials.size === this.serials.size && [...serials.keys()].every((k) => this.serials.has(k));
+    const sameNodes =
+      nodes.size === this.nodes.size &&
+      [...nodes].every(([n, d]) => this.nodes.get(n)?.getTime() === d.getTime());
+    const changed = !this.loaded || !sameSerials || !sameNodes;
     this.serials = serials;
     this.nodes = nodes;
     this.loaded = true;

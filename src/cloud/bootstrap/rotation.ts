@@ -13,6 +13,8 @@ import type { Revocations } from './revocation.js';
 export class CertRotation {
   /** The certificate each node connected with (recorded at admission), for revocation checks. */
   private readonly admitted = new Map<NodeName, CertInfo>();
+  /** Last rotation per node: signing is CPU work a node could otherwise demand in a loop. */
+  private readonly lastRotation = new Map<NodeName, number>();
 
   constructor(
     private readonly pki: CloudPki,
@@ -20,6 +22,8 @@ export class CertRotation {
     private readonly revocations?: Revocations,
     /** Validity of rotated certificates; default the CloudPki's edgeCertValidMs (same rule as a join). */
     private readonly validMs?: number,
+    /** Minimum time between two rotations of one node. */
+    private readonly minIntervalMs = 1000,
   ) {}
 
   /** Called when the hub admits a connection of `node` with `cert`. */
@@ -53,6 +57,15 @@ export class CertRotation {
       fail('REVOKED', revoked);
       return;
     }
+    const last = this.lastRotation.get(s.node);
+    if (last !== undefined && Date.now() - last < this.minIntervalMs) {
+      fail(
+        'BUSY',
+        `node ${s.node} rotated its certificate less than ${this.minIntervalMs} ms ago; retry later`,
+      );
+      return;
+    }
+    this.lastRotation.set(s.node, Date.now());
     try {
       const certificate = await this.pki.signEdge(env.params.csr, s.node, this.validMs);
       const info = certInfo(certificate);

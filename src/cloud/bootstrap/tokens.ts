@@ -11,6 +11,7 @@ export const TOKEN_RE = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 export const TOKEN_SECRET_TYPE = 'bootstrap.tether.dev/token';
 export const TOKEN_PREFIX = 'tether-token-';
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+export const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export interface TokenInfo {
   readonly id: string;
@@ -78,6 +79,15 @@ export class TokenStore {
   ) {}
 
   async create(opts: CreateTokenOptions = {}): Promise<CreatedToken> {
+    if (opts.node !== undefined && !NODE_NAME.test(opts.node))
+      throw new BootstrapError(
+        'TOKEN_INVALID',
+        `--node ${opts.node} is not a valid node name (a DNS-1123 subdomain)`,
+      );
+    if (opts.ttlMs !== undefined && !(opts.ttlMs > 0))
+      throw new BootstrapError('TOKEN_INVALID', 'the token lifetime must be positive');
+    if (opts.maxUses !== undefined && !(Number.isInteger(opts.maxUses) && opts.maxUses >= 1))
+      throw new BootstrapError('TOKEN_INVALID', 'the maximum number of uses must be a positive integer');
     const core = this.kube.core;
     await ensureNamespace(core, this.namespace);
     const createdAt = new Date(this.now());

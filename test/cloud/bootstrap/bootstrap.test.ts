@@ -212,6 +212,8 @@ describe('bootstrap — join, tokens, CA in Kubernetes, revocation, rotation', (
     expect(await tokens.revoke(t.info.id)).toBe(true);
     expect((await tokens.list()).some((x) => x.id === t.info.id)).toBe(false);
     expect(await tokens.revoke(t.info.id)).toBe(false);
+    await expect(tokens.create({ node: 'Not_A_Node' })).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    await expect(tokens.create({ ttlMs: -1 })).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
   });
 
   it('bootstrap — join with a good token: CN=node, O=tether:edges, key 0600, and the edge connects and syncs', async () => {
@@ -295,6 +297,12 @@ describe('bootstrap — join, tokens, CA in Kubernetes, revocation, rotation', (
     expect(e.message).toContain(`not the --ca-cert-hash ${other.pin}`);
     // Nothing was sent to a cloud whose CA did not match.
     expect((await tokens.list()).find((x) => x.id === good.info.id)?.uses).toBe(0);
+
+    // A token limited to one use joins once.
+    const once = await tokens.create({ maxUses: 1 });
+    await joinCloud(opts(once.token, 'edge-once'));
+    e = await refusedJoin(joinCloud(opts(once.token, 'edge-twice')));
+    expect(e.message).toContain(`token ${once.info.id} was already used 1 time(s)`);
 
     // An unbound token cannot take over an existing node; a token bound to it can rejoin it.
     await core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'edge-old' } } });
