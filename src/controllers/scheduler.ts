@@ -163,6 +163,22 @@ export class Scheduler extends Controller {
     const nodeName = node.metadata?.name ?? '';
     const uid = metaOf(pod).uid ?? '';
     this.assumed.set(uid, { node: nodeName, pod, at: Date.now() });
+    // The binding cycle runs asynchronously, as upstream's: the next pod is scheduled against
+    // this assumption while the API call is in flight.
+    const binding = this.bind(key, pod, nodeName).finally(() => this.binding.delete(binding));
+    this.binding.add(binding);
+    return undefined;
+  }
+
+  private readonly binding = new Set<Promise<void>>();
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    await Promise.allSettled([...this.binding]);
+  }
+
+  private async bind(key: string, pod: V1Pod, nodeName: string): Promise<void> {
+    const { namespace = '', name = '', uid = '' } = metaOf(pod);
     try {
       await this.kube.core.createNamespacedPodBinding({
         name,
@@ -177,8 +193,10 @@ export class Scheduler extends Controller {
     } catch (e) {
       this.assumed.delete(uid);
       // Already bound (409) or gone (404): nothing left to do for this pod.
-      if (isConflict(e) || isNotFound(e)) return undefined;
-      throw e;
+      if (isConflict(e) || isNotFound(e)) return;
+      this.log.debug({ pod: key, err: errorMessage(e) }, 'binding failed');
+      this.queue.addRateLimited(key);
+      return;
     }
     this.unschedulable.delete(key);
     this.lastMessage.delete(key);
@@ -191,7 +209,6 @@ export class Scheduler extends Controller {
       `Successfully assigned ${namespace}/${name} to ${nodeName}`,
       SCHEDULER_NAME,
     );
-    return undefined;
   }
 
   /** Highest total score wins; ties are broken at random (upstream's selectHost). */
