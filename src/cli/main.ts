@@ -28,6 +28,21 @@ function untilSignal(stop: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
 }
 
+function port(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`${flag} must be a port number (0-65535), got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+function logLevel(v: string): (typeof LEVELS)[number] {
+  const l = LEVELS.find((x) => x === v);
+  if (l === undefined)
+    throw new ConfigError(`--log-level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(v)}`);
+  return l;
+}
+
 export function buildProgram(): Command {
   const program = new Command()
     .name('tether')
@@ -60,6 +75,50 @@ export function buildProgram(): Command {
       const cloud = await startCloud(cfg);
       console.error(`tether cloud: hub listening on ${cfg.hub.host}:${cloud.hub.port}`);
       untilSignal(() => cloud.stop());
+    });
+
+  program
+    .command('up')
+    .description('run everything on this machine: control plane, cloud core, a local edge')
+    .option('--state-dir <dir>', 'where state is kept between runs', '/var/lib/tether/up')
+    .option('--api-port <port>', 'port of the embedded Kubernetes API server', '6443')
+    .option('--hub-port <port>', 'port of the cloud hub edges connect to', '10350')
+    .option('--node-name <name>', 'name of the local edge node', 'edge-local')
+    .option('--no-setup', 'do not install packages or start containerd and the registry')
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'warn')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sudo tether up\n  tether up --no-setup --state-dir /tmp/tether --api-port 7443',
+    )
+    .action(
+      async (opts: {
+        stateDir: string;
+        apiPort: string;
+        hubPort: string;
+        nodeName: string;
+        setup: boolean;
+        logLevel: string;
+      }) => {
+        const { up } = await import('./up.js');
+        const running = await up({
+          stateDir: opts.stateDir,
+          apiPort: port(opts.apiPort, '--api-port'),
+          hubPort: port(opts.hubPort, '--hub-port'),
+          nodeName: opts.nodeName,
+          setup: opts.setup,
+          logLevel: logLevel(opts.logLevel),
+        });
+        untilSignal(() => running.stop());
+      },
+    );
+
+  program
+    .command('down')
+    .description('stop what `tether up` started and remove its state')
+    .option('--state-dir <dir>', 'the state directory of tether up', '/var/lib/tether/up')
+    .action(async (opts: { stateDir: string }) => {
+      const { down } = await import('./up.js');
+      console.log(await down(opts.stateDir));
     });
 
   const edge = program.command('edge').description('edge node commands');
