@@ -136,6 +136,9 @@ export abstract class Controller implements Component {
     this.setup();
     this.running = true;
     await this.deps.informers.start();
+    // Informers shared with controllers started earlier replayed their first list before our
+    // handlers existed: let the controller index what is already cached.
+    this.cacheSynced();
     this.resync();
     for (let i = 0; i < this.opts.workers; i++) this.workers.push(this.work());
     if (this.opts.resyncMs > 0) {
@@ -154,6 +157,11 @@ export abstract class Controller implements Component {
     this.queue.shutdown();
     await Promise.all(this.workers);
     this.workers = [];
+  }
+
+  /** Called once the informers are synced, before the first resync. */
+  protected cacheSynced(): void {
+    // Most controllers read the caches directly and need nothing here.
   }
 
   protected resync(): void {

@@ -82,6 +82,13 @@ export class GarbageCollector extends Controller {
     }
   }
 
+  protected override cacheSynced(): void {
+    for (const [gvk, k] of Object.entries(KINDS)) {
+      const inf: ListWatch<KubernetesObject> = this.informer(k.collection);
+      for (const obj of inf.list()) if (!this.byUid.has(metaOf(obj).uid ?? '')) this.observe(obj, gvk, 'add');
+    }
+  }
+
   private observe(obj: KubernetesObject, gvk: string, verb: 'add' | 'update' | 'delete'): string[] {
     const m = metaOf(obj);
     const uid = m.uid ?? '';
