@@ -89,7 +89,9 @@ export function render(
         kind: `${r.kind}List`,
         apiVersion: r.group === '' ? r.version : `${r.group}/${r.version}`,
         metadata: list.listMeta,
-        items: objects,
+        // Typed lists upstream carry no per-item apiVersion/kind; unstructured (CR) lists do.
+        items:
+          r.custom === undefined ? objects.map(({ apiVersion: _a, kind: _k, ...rest }) => rest) : objects,
       };
     case 'partial':
       if (list === undefined) return partial(objects[0] ?? {}, form.version);

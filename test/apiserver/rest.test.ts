@@ -18,6 +18,8 @@ describe('apiserver rest', () => {
     const names = r.body.items.map((i: any) => String(i.metadata.name)).sort();
     expect(names).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
     expect(r.body.kind).toBe('NamespaceList');
+    // As upstream's typed lists: no per-item apiVersion/kind.
+    expect(r.body.items[0].kind).toBeUndefined();
   });
 
   it('apiserver rest — create sets uid, creationTimestamp, resourceVersion; get returns it', async () => {
