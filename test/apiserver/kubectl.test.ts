@@ -162,7 +162,7 @@ describe.each(['1.27', '1.33', 'default'] as const)('apiserver kubectl %s', (ver
   });
 
   it(`apiserver kubectl ${version} — get -w streams changes`, async () => {
-    const out = await watchUntil(s, version, ['get', 'cm', '-w'], /watched/, () =>
+    const out = await watchUntil(s, version, ['get', 'cm', '-w'], /watched\s+0\s+\S+\n/, () =>
       k(['create', 'configmap', 'watched']),
     );
     expect(out).toMatch(/watched\s+0/);
