@@ -109,6 +109,58 @@ describe('controllers/garbagecollector', () => {
   });
 });
 
+describe('controllers/garbagecollector restart', () => {
+  it('gc — owners and dependents that existed before the controllers (re)started are handled', async () => {
+    await c.controllers.stop();
+    await kc(c.server, ['create', 'namespace', 'gc2']);
+    await kc(c.server, ['-n', 'gc2', 'create', 'configmap', 'owner']);
+    const owner = (await c.kube.request('GET', '/api/v1/namespaces/gc2/configmaps/owner')) as {
+      metadata: { uid: string };
+    };
+    const ref = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'owner',
+      uid: owner.metadata.uid,
+      blockOwnerDeletion: true,
+    };
+    for (const name of ['kept', 'gone'])
+      await c.kube.core.createNamespacedConfigMap({
+        namespace: 'gc2',
+        body: { metadata: { name, ownerReferences: [ref] }, data: { a: 'b' } },
+      });
+    // A dependent whose owner vanished while no controller ran.
+    await c.kube.core.createNamespacedConfigMap({
+      namespace: 'gc2',
+      body: {
+        metadata: {
+          name: 'stray',
+          ownerReferences: [{ ...ref, name: 'never', uid: '00000000-0000-0000-0000-000000000000' }],
+        },
+      },
+    });
+    await c.controllers.start();
+    await until('stray collected', async () =>
+      (await exists('/api/v1/namespaces/gc2/configmaps/stray')) ? undefined : true,
+    );
+    await kc(c.server, [
+      '-n',
+      'gc2',
+      'delete',
+      'configmap',
+      'owner',
+      '--cascade=orphan',
+      '--wait=true',
+      '--timeout=20s',
+    ]);
+    const kept = (await c.kube.request('GET', '/api/v1/namespaces/gc2/configmaps/kept')) as {
+      metadata: { ownerReferences?: unknown[] };
+    };
+    expect(kept.metadata.ownerReferences ?? []).toHaveLength(0);
+    expect(await exists('/api/v1/namespaces/gc2/configmaps/gone')).toBe(true);
+  });
+});
+
 describe('controllers/namespace', () => {
   it('namespace — kubectl delete namespace removes its contents, then the namespace', async () => {
     await kc(c.server, ['create', 'namespace', 'doomed']);
