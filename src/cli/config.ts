@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../common/index.js';
+import { busConfigSchema } from '../edge/devices/index.js';
+import { healthConfigSchema } from '../edge/health/index.js';
 
 /** Reads a YAML file and validates it; every problem is listed with its path (ground rule 4). */
 export function loadConfig<S extends z.ZodType>(path: string, schema: S, what: string): z.output<S> {
@@ -33,6 +35,8 @@ export function validateConfig<S extends z.ZodType>(raw: unknown, schema: S, wha
 
 const pemFile = z.string().min(1);
 
+const TLS_FILES = ['certFile', 'keyFile', 'caFile'] as const;
+
 export const CloudConfigSchema = z
   .object({
     /** Path of a kubeconfig; absent → in-cluster or the default loading rules. */
@@ -42,22 +46,65 @@ export const CloudConfigSchema = z
       .object({
         host: z.string().default('0.0.0.0'),
         port: z.number().int().min(0).max(65535).default(10350),
-        certFile: pemFile,
-        keyFile: pemFile,
-        caFile: pemFile,
+        /**
+         * Host names and IP addresses edges dial to reach the hub: the SANs of its serving
+         * certificate (issued by the cloud CA kept in Kubernetes); the first one is what
+         * `tether token create` prints in join commands. Default: `host` when it is a specific
+         * address, else 127.0.0.1, localhost and this machine's host name.
+         */
+        advertise: z.array(z.string().min(1)).min(1).optional(),
+        /**
+         * Operator-provided TLS instead of the cloud CA: all three files or none. With them the
+         * hub serves these certificates and accepts no joins (its CA is not the one joins sign with).
+         */
+        certFile: pemFile.optional(),
+        keyFile: pemFile.optional(),
+        caFile: pemFile.optional(),
         keepaliveMs: z.number().int().min(50).default(15_000),
         windowSize: z.number().int().min(1).default(64),
       })
-      .strict(),
+      .strict()
+      .superRefine((h, ctx) => {
+        const given = TLS_FILES.filter((k) => h[k] !== undefined);
+        if (given.length > 0 && given.length < TLS_FILES.length)
+          ctx.addIssue({
+            code: 'custom',
+            message: `certFile, keyFile and caFile go together: ${given.join(', ')} given without ${TLS_FILES.filter((k) => h[k] === undefined).join(', ')}`,
+          });
+      })
+      .prefault({}),
+    /** Edge identity (issue 5): certificates the cloud CA issues at join and rotation. */
+    bootstrap: z
+      .object({
+        /** Validity of edge client certificates; edges rotate at 2/3 of it. */
+        edgeCertValidMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .default(30 * 24 * 3600_000),
+        /** Failed join attempts per source address per minute before 429. */
+        maxJoinFailuresPerMinute: z.number().int().min(1).default(10),
+        /** How often the revocation list is re-read from Kubernetes. */
+        revocationRefreshMs: z.number().int().min(100).default(5000),
+      })
+      .strict()
+      .prefault({}),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict();
 export type CloudConfig = z.output<typeof CloudConfigSchema>;
 
+/**
+ * The edge configuration (`tether edge run --config`). Every field has its default here; the
+ * defaults are those of a real host (DESIGN §8), tests override paths and timings.
+ */
 export const EdgeConfigSchema = z
   .object({
+    /** The Node's name; must match the CN of the client certificate. Required. */
     nodeName: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a DNS-1123 subdomain'),
+    /** Store, health record, local API token. Default /var/lib/tether/edge. */
     dataDir: z.string().min(1).default('/var/lib/tether/edge'),
+    /** The cloud hub and this node's credentials (all required). */
     cloud: z
       .object({
         url: z.string().regex(/^wss:\/\//, 'must be a wss:// URL'),
@@ -66,16 +113,68 @@ export const EdgeConfigSchema = z
         caFile: pemFile,
       })
       .strict(),
-    /** Root for hardware discovery ('/' on a real host; a fixture tree in tests). */
+    /** Root for hardware discovery ('/' on a real host; a fixture tree in tests). Default '/'. */
     hardwareRoot: z.string().default('/'),
     node: z
       .object({
+        /** Lease renewal while connected. Default 10000 ms (kubelet). */
         leaseRenewMs: z.number().int().min(100).default(10_000),
+        /** How often node status is recomputed; written on change. Default 10000 ms. */
         statusCheckMs: z.number().int().min(100).default(10_000),
+        /** Extra Node labels. Default none. */
         labels: z.record(z.string(), z.string()).default({}),
       })
       .strict()
       .prefault({}),
+    /** The kubelet part (issue 7): pods through CRI. */
+    pods: z
+      .object({
+        /** Off: a device-only gateway that runs no pods; Ready then does not depend on a runtime. Default true. */
+        enabled: z.boolean().default(true),
+        /** containerd's CRI socket. Default /run/containerd/containerd.sock. */
+        criSocket: z.string().min(1).default('/run/containerd/containerd.sock'),
+        /** Pod volumes: <rootDir>/<uid>/volumes/… Default /var/lib/tether/pods. */
+        rootDir: z.string().min(1).default('/var/lib/tether/pods'),
+        /** Container logs (CRI log directory per pod). Default /var/log/pods. */
+        podLogsRoot: z.string().min(1).default('/var/log/pods'),
+        /** Pod networking through containerd's CNI; off: pods share the host network. Default true. */
+        cni: z.boolean().default(true),
+        /** Level-triggered resync of every pod. Default 2000 ms. */
+        reconcileIntervalMs: z.number().int().positive().default(2_000),
+        /** First container restart back-off, doubling to backoffMaxMs. Default 10000 ms (kubelet). */
+        backoffInitialMs: z.number().int().positive().default(10_000),
+        /** Default 300000 ms (kubelet). */
+        backoffMaxMs: z.number().int().positive().default(300_000),
+        /** Labels put on every sandbox and container (lets tests and operators scope cleanup). Default none. */
+        extraLabels: z.record(z.string(), z.string()).default({}),
+      })
+      .strict()
+      .prefault({}),
+    /** The device manager (issue 9) and its MQTT event bus. */
+    devices: z
+      .object({
+        /** Off: no bus, no device twins on this node. Default true. */
+        enabled: z.boolean().default(true),
+        /** Embedded broker on 127.0.0.1:1883 by default, or `{mode: external, url}`. */
+        bus: busConfigSchema.default({ mode: 'embedded', host: '127.0.0.1', port: 1883 }),
+      })
+      .strict()
+      .prefault({}),
+    /** Health judgement (issue 10): units, thresholds, windows, rule; see docs/health.md. Defaults per unit. */
+    health: healthConfigSchema.omit({ dataDir: true }).prefault({}),
+    /** Local JSON endpoint for `tether edge health` (issue 10). */
+    api: z
+      .object({
+        /** Off: no local endpoint. Default true. */
+        enabled: z.boolean().default(true),
+        /** Loopback by default: it is for the node's operator. Default 127.0.0.1. */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 = any free port (written to <dataDir>/api.json). Default 10351. */
+        port: z.number().int().min(0).max(65535).default(10351),
+      })
+      .strict()
+      .prefault({}),
+    /** trace, debug, info, warn or error. Default info. */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict();

@@ -64,11 +64,15 @@ export interface HubHandler {
 
 /** Serves the edge bootstrap (token + CSR → certificate) on the same port, without a client certificate. */
 export interface BootstrapHandler {
-  join(req: {
-    token: string;
-    csr: string;
-    node: string;
-  }): Promise<
+  /** `source.remoteAddress` keys the failed-attempt rate limit (docs/security.md). */
+  join(
+    req: {
+      token: string;
+      csr: string;
+      node: string;
+    },
+    source?: { remoteAddress?: string },
+  ): Promise<
     { ok: true; certificate: string; caBundle: string } | { ok: false; status: number; message: string }
   >;
 }
@@ -399,7 +403,11 @@ export class Hub {
           });
           return;
         }
-        const r = await this.bootstrap.join(parsed.data);
+        const remoteAddress = req.socket.remoteAddress;
+        const r = await this.bootstrap.join(
+          parsed.data,
+          remoteAddress === undefined ? {} : { remoteAddress },
+        );
         if (r.ok) send(200, { certificate: r.certificate, caBundle: r.caBundle });
         else send(r.status, { message: r.message });
         return;

@@ -95,6 +95,7 @@ export class Link extends EventEmitter<LinkEvents> {
   /** outbox ids sent on this connection → when */
   private readonly inflight = new Map<string, number>();
   private handler: LinkHandler | undefined;
+  private tls: { certPem: string; keyPem: string; caPem: string };
   private stopping = false;
   private lastRtt: { rttMs: number; skewMs: number } | undefined;
   readonly counters = {
@@ -121,6 +122,7 @@ export class Link extends EventEmitter<LinkEvents> {
         parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       );
     this.cfg = parsed.data;
+    this.tls = this.cfg.tls;
     this.backoff = new Backoff({ initialMs: this.cfg.reconnect.initialMs, maxMs: this.cfg.reconnect.maxMs });
     const registers = [registry];
     this.metrics = {
@@ -147,6 +149,14 @@ export class Link extends EventEmitter<LinkEvents> {
         registers,
       }),
     };
+  }
+
+  /**
+   * New client credentials (a rotated certificate, issue 5), used from the next connect on: the
+   * live connection stays up, since its certificate was valid when the handshake proved it.
+   */
+  setTls(creds: { certPem: string; keyPem: string; caPem: string }): void {
+    this.tls = { certPem: creds.certPem, keyPem: creds.keyPem, caPem: creds.caPem };
   }
 
   setHandler(h: LinkHandler): void {
@@ -222,9 +232,9 @@ export class Link extends EventEmitter<LinkEvents> {
     this.stateValue = 'connecting';
     const url = `${this.cfg.cloudUrl.replace(/\/$/, '')}/v1/connect`;
     const ws = new WebSocket(url, {
-      cert: this.cfg.tls.certPem,
-      key: this.cfg.tls.keyPem,
-      ca: this.cfg.tls.caPem,
+      cert: this.tls.certPem,
+      key: this.tls.keyPem,
+      ca: this.tls.caPem,
       handshakeTimeout: this.cfg.handshakeTimeoutMs,
       maxPayload: 64 * 1024 * 1024,
     });
