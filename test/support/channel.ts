@@ -59,7 +59,9 @@ export class ChannelHarness {
     this.serving = await this.ca.issueServer('tether-cloud', { dnsNames: ['localhost'], ips: ['127.0.0.1'] });
   }
 
-  async startCloud(opts: { keepaliveMs?: number; windowSize?: number; host?: string } = {}): Promise<Cloud> {
+  async startCloud(
+    opts: { keepaliveMs?: number; windowSize?: number; host?: string; devices?: boolean } = {},
+  ): Promise<Cloud> {
     const host = opts.host ?? '127.0.0.1';
     const serving =
       host === '127.0.0.1'
@@ -86,6 +88,7 @@ export class ChannelHarness {
     const sync = new SyncController(new KubeClient(this.kc, log), hub, log, registry, {
       queue: { ackTimeoutMs: 2000 },
       tickMs: 200,
+      devices: opts.devices === true,
     });
     hub.setHandler(sync);
     await sync.start();

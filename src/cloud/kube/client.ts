@@ -2,6 +2,7 @@ import {
   ApiException,
   CoordinationV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   makeInformer,
   PatchStrategy,
@@ -44,6 +45,7 @@ const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 export class KubeClient {
   readonly core: CoreV1Api;
   readonly coordination: CoordinationV1Api;
+  readonly custom: CustomObjectsApi;
 
   constructor(
     readonly kc: KubeConfig,
@@ -51,6 +53,7 @@ export class KubeClient {
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
   /** A list+watch cache of one resource across all namespaces, restarted after errors. */
@@ -65,6 +68,37 @@ export class KubeClient {
       nodes: ['/api/v1/nodes', () => this.core.listNode() as Promise<{ items: T[] }>],
     };
     const [path, list] = paths[resource];
+    return this.watch(resource, path, list);
+  }
+
+  /** The same for a custom resource across all namespaces (e.g. devices.tether.dev Devices). */
+  customInformer<T extends KubernetesObject>(
+    group: string,
+    version: string,
+    plural: string,
+  ): Informer<T> & ObjectCache<T> {
+    return this.watch(
+      `${plural}.${group}`,
+      `/apis/${group}/${version}/${plural}`,
+      () => this.custom.listClusterCustomObject({ group, version, plural }) as Promise<{ items: T[] }>,
+    );
+  }
+
+  /** Merge-patches the status subresource of a namespaced custom resource. */
+  patchCustomStatus(
+    ref: { group: string; version: string; plural: string; namespace: string; name: string },
+    status: object,
+  ): Promise<WriteOutcome> {
+    return this.write(`${ref.plural}.${ref.group} ${ref.namespace}/${ref.name} status`, () =>
+      this.custom.patchNamespacedCustomObjectStatus({ ...ref, body: { status } }, merge),
+    );
+  }
+
+  private watch<T extends KubernetesObject>(
+    resource: string,
+    path: string,
+    list: () => Promise<{ items: T[] }>,
+  ): Informer<T> & ObjectCache<T> {
     const inf = makeInformer<T>(this.kc, path, list);
     inf.on('error', (e: unknown) => {
       this.log.warn({ resource, err: errorMessage(e) }, 'watch failed; restarting');

@@ -13,6 +13,7 @@ import {
 } from '../../protocol/index.js';
 import type { CloseReason, EdgeSession, Hub, HubHandler } from '../hub/index.js';
 import type { KubeClient, WatchedResource, WriteOutcome } from '../kube/index.js';
+import { parseDeviceStatusPayload } from '../../devices/index.js';
 import { NodeQueue, type Desired, type NodeQueueOptions } from './node-queue.js';
 import { OwnershipIndex, nodeKey, type PodLike } from './ownership.js';
 import { plainObject, syncVersion } from './version.js';
@@ -24,7 +25,87 @@ const KINDS: Record<WatchedResource, string> = {
   nodes: 'Node',
 };
 
+export const DEVICE_GROUP = 'devices.tether.dev';
+export const DEVICE_VERSION = 'v1alpha1';
+
+interface DeviceLike extends KubernetesObject {
+  spec?: { nodeName?: string; deviceModelRef?: { name?: string } };
+}
+
+/**
+ * Which Devices and DeviceModels belong to which node (DESIGN §5): the Devices naming the node,
+ * and the models those Devices reference (same namespace).
+ */
+class DeviceIndex {
+  private readonly deviceNode = new Map<
+    string,
+    { node: NodeName; model: ObjectKey | undefined; key: ObjectKey }
+  >();
+  private readonly modelRefs = new Map<NodeName, Map<string, { key: ObjectKey; n: number }>>();
+
+  updateDevice(key: ObjectKey, dev: DeviceLike | undefined): { node: NodeName; key: ObjectKey }[] {
+    const id = keyId(key);
+    const out: { node: NodeName; key: ObjectKey }[] = [];
+    const before = this.deviceNode.get(id);
+    if (before !== undefined) {
+      this.deviceNode.delete(id);
+      out.push({ node: before.node, key });
+      if (before.model !== undefined && this.ref(before.node, before.model, -1))
+        out.push({ node: before.node, key: before.model });
+    }
+    const node = dev?.spec?.nodeName;
+    if (dev !== undefined && node) {
+      const modelName = dev.spec?.deviceModelRef?.name;
+      const model: ObjectKey | undefined =
+        modelName && key.namespace !== undefined
+          ? {
+              group: DEVICE_GROUP,
+              version: DEVICE_VERSION,
+              kind: 'DeviceModel',
+              namespace: key.namespace,
+              name: modelName,
+            }
+          : undefined;
+      this.deviceNode.set(id, { node: node as NodeName, model, key });
+      out.push({ node: node as NodeName, key });
+      if (model !== undefined && this.ref(node as NodeName, model, 1))
+        out.push({ node: node as NodeName, key: model });
+    }
+    return out;
+  }
+
+  /** true when the count crossed zero */
+  private ref(node: NodeName, model: ObjectKey, d: 1 | -1): boolean {
+    let m = this.modelRefs.get(node);
+    if (m === undefined) this.modelRefs.set(node, (m = new Map<string, { key: ObjectKey; n: number }>()));
+    const id = keyId(model);
+    const cur = m.get(id) ?? { key: model, n: 0 };
+    cur.n += d;
+    if (cur.n <= 0) m.delete(id);
+    else m.set(id, cur);
+    return (d === 1 && cur.n === 1) || (d === -1 && cur.n <= 0);
+  }
+
+  referrersOf(model: ObjectKey): NodeName[] {
+    const id = keyId(model);
+    return [...this.modelRefs].filter(([, m]) => m.has(id)).map(([n]) => n);
+  }
+
+  belongs(node: NodeName, key: ObjectKey): boolean {
+    if (key.kind === 'Device') return this.deviceNode.get(keyId(key))?.node === node;
+    if (key.kind === 'DeviceModel') return this.modelRefs.get(node)?.has(keyId(key)) === true;
+    return false;
+  }
+
+  keysOf(node: NodeName): ObjectKey[] {
+    const devices = [...this.deviceNode.values()].filter((d) => d.node === node).map((d) => d.key);
+    return [...devices, ...[...(this.modelRefs.get(node)?.values() ?? [])].map((r) => r.key)];
+  }
+}
+
 export interface SyncControllerOptions {
+  /** Also sync devices.tether.dev Devices/DeviceModels and write their status (needs the CRDs installed). */
+  readonly devices?: boolean;
   readonly queue?: Partial<NodeQueueOptions>;
   /** Upstream writes to Kubernetes in flight at once, across all nodes (paces reconnect storms). */
   readonly maxConcurrentWrites?: number;
@@ -41,7 +122,9 @@ type Cache = ReturnType<KubeClient['informer']>;
  */
 export class SyncController implements HubHandler {
   readonly name = 'sync';
-  private readonly caches = new Map<WatchedResource, Cache>();
+  /** by kind: Pod, ConfigMap, Secret, Node, and with devices enabled Device, DeviceModel */
+  private readonly caches = new Map<string, Cache>();
+  private readonly devices = new DeviceIndex();
   private readonly ownership = new OwnershipIndex();
   private readonly queues = new Map<NodeName, NodeQueue>();
   private readonly inventories = new Map<NodeName, InventoryItem[]>();
@@ -130,9 +213,16 @@ export class SyncController implements HubHandler {
 
   /** Lists and watches everything first, so no inventory is ever diffed against an empty cache. */
   async start(): Promise<void> {
-    for (const r of ['pods', 'configmaps', 'secrets', 'nodes'] as const) {
-      const inf = this.kube.informer(r);
-      const kind = KINDS[r];
+    const sources: [string, Cache][] = (['pods', 'configmaps', 'secrets', 'nodes'] as const).map((r) => [
+      KINDS[r],
+      this.kube.informer(r),
+    ]);
+    if (this.opts.devices === true)
+      sources.push(
+        ['Device', this.kube.customInformer(DEVICE_GROUP, DEVICE_VERSION, 'devices')],
+        ['DeviceModel', this.kube.customInformer(DEVICE_GROUP, DEVICE_VERSION, 'devicemodels')],
+      );
+    for (const [kind, inf] of sources) {
       const changed = (obj: KubernetesObject, deleted: boolean): void => {
         this.onChange(kind, obj, deleted);
       };
@@ -145,7 +235,7 @@ export class SyncController implements HubHandler {
       inf.on('delete', (o) => {
         changed(o, true);
       });
-      this.caches.set(r, inf);
+      this.caches.set(kind, inf);
     }
     await Promise.all([...this.caches.values()].map((c) => c.start()));
     this.ticker = setInterval(() => {
@@ -170,11 +260,18 @@ export class SyncController implements HubHandler {
   private onChange(kind: string, obj: KubernetesObject, deleted: boolean): void {
     const ns = obj.metadata?.namespace;
     const name = obj.metadata?.name ?? '';
+    const [group, version] =
+      kind === 'Device' || kind === 'DeviceModel' ? [DEVICE_GROUP, DEVICE_VERSION] : ['', 'v1'];
     const key: ObjectKey =
-      ns === undefined
-        ? { group: '', version: 'v1', kind, name }
-        : { group: '', version: 'v1', kind, namespace: ns, name };
+      ns === undefined ? { group, version, kind, name } : { group, version, kind, namespace: ns, name };
     switch (kind) {
+      case 'Device':
+        for (const a of this.devices.updateDevice(key, deleted ? undefined : (obj)))
+          this.dirty(a.node, a.key);
+        return;
+      case 'DeviceModel':
+        for (const n of this.devices.referrersOf(key)) this.dirty(n, key);
+        return;
       case 'Pod':
         for (const a of this.ownership.updatePod(key, deleted ? undefined : obj)) this.dirty(a.node, a.key);
         return;
@@ -204,19 +301,21 @@ export class SyncController implements HubHandler {
 
   /** What the node should hold for `key` right now (undefined: it must not hold it). */
   private resolve(node: NodeName, key: ObjectKey): Desired | undefined {
-    if (key.group !== '') return undefined;
-    const belongs = key.kind === 'Node' ? key.name === node : this.ownership.belongs(node, key);
+    const belongs =
+      key.group === DEVICE_GROUP
+        ? this.devices.belongs(node, key)
+        : key.group === '' && (key.kind === 'Node' ? key.name === node : this.ownership.belongs(node, key));
     if (!belongs) return undefined;
-    const resource = (Object.keys(KINDS) as WatchedResource[]).find((r) => KINDS[r] === key.kind);
-    const obj = resource === undefined ? undefined : this.caches.get(resource)?.get(key.name, key.namespace);
+    const obj = this.caches.get(key.kind)?.get(key.name, key.namespace);
     const uid = obj?.metadata?.uid;
     if (obj === undefined || uid === undefined) return undefined;
-    const object = { apiVersion: 'v1', kind: key.kind, ...(plainObject(obj) as object) } as JsonObject;
+    const apiVersion = key.group === '' ? key.version : `${key.group}/${key.version}`;
+    const object = { apiVersion, kind: key.kind, ...(plainObject(obj) as object) } as JsonObject;
     return { uid: uid as Uid, resourceVersion: syncVersion(key.kind, obj), object };
   }
 
   private desiredKeys(node: NodeName): ObjectKey[] {
-    return [...this.ownership.keysOf(node), nodeKey(node)];
+    return [...this.ownership.keysOf(node), ...this.devices.keysOf(node), nodeKey(node)];
   }
 
   private schedulePump(node: NodeName): void {
@@ -346,7 +445,7 @@ export class SyncController implements HubHandler {
       case 'podStatus': {
         // A node writes only the status of pods bound to it, and only of the incarnation it runs.
         if (key.kind !== 'Pod' || key.namespace === undefined) return denied('podStatus must name a Pod');
-        const pod = this.caches.get('pods')?.get(key.name, key.namespace);
+        const pod = this.caches.get('Pod')?.get(key.name, key.namespace);
         if (pod?.metadata?.uid === undefined || (m.uid !== undefined && pod.metadata.uid !== m.uid))
           return Promise.resolve({
             ok: false,
@@ -377,6 +476,7 @@ export class SyncController implements HubHandler {
         } as never);
       }
       case 'deviceStatus': {
+        if (this.opts.devices === true) return this.deviceStatus(s, m);
         const h = this.statusHandlers.get('deviceStatus');
         return h === undefined
           ? Promise.resolve({
@@ -388,6 +488,32 @@ export class SyncController implements HubHandler {
           : h(s, m);
       }
     }
+  }
+
+  /** DESIGN §5: reported values and state from the edge become the Device's status. */
+  private deviceStatus(s: EdgeSession, m: Status): Promise<WriteOutcome> {
+    const { key } = m;
+    const refuse = (reason: 'REJECTED' | 'NOT_FOUND', message: string): Promise<WriteOutcome> =>
+      Promise.resolve({ ok: false, reason, message, retryable: false });
+    if (key.group !== DEVICE_GROUP || key.kind !== 'Device' || key.namespace === undefined)
+      return refuse('REJECTED', 'deviceStatus must name a Device');
+    const dev = this.caches.get('Device')?.get(key.name, key.namespace) as DeviceLike | undefined;
+    if (dev?.metadata?.uid === undefined || (m.uid !== undefined && dev.metadata.uid !== m.uid))
+      return refuse('NOT_FOUND', `device ${key.namespace}/${key.name} no longer exists`);
+    if (dev.spec?.nodeName !== s.node)
+      return refuse('REJECTED', `device ${key.namespace}/${key.name} is not bound to ${s.node}`);
+    const parsed = parseDeviceStatusPayload(m.write.payload);
+    if (!parsed.ok) return refuse('REJECTED', parsed.error.message);
+    return this.kube.patchCustomStatus(
+      {
+        group: DEVICE_GROUP,
+        version: DEVICE_VERSION,
+        plural: 'devices',
+        namespace: key.namespace,
+        name: key.name,
+      },
+      parsed.value,
+    );
   }
 
   private async acquire(): Promise<void> {
