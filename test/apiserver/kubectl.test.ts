@@ -104,6 +104,17 @@ function watchUntil(
       child.kill('SIGKILL');
       reject(new Error(`watch output did not match ${String(re)}: ${out}`));
     }, 20_000);
+    // With nothing to list kubectl prints nothing; act after a pause. (If the list has not
+    // happened yet the new object is in it: the row shows up either way.)
+    const actTimer = setTimeout(() => {
+      if (!acted) {
+        acted = true;
+        void action();
+      }
+    }, 1500);
+    child.on('exit', () => {
+      clearTimeout(actTimer);
+    });
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       // The first line is the initial listing: act once the watch is established.
@@ -113,6 +124,7 @@ function watchUntil(
       }
       if (re.test(out)) {
         clearTimeout(timer);
+        clearTimeout(actTimer);
         child.kill('SIGTERM');
         resolve(out);
       }
