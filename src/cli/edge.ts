@@ -1,44 +1,120 @@
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createLogger,
   createRegistry,
+  errorMessage,
   startAll,
   type Component,
   type Logger,
   type Registry,
 } from '../common/index.js';
+import { API_ENDPOINT_FILE, API_TOKEN_FILE, healthView, LocalApi } from '../edge/api/index.js';
+import { CriRuntime } from '../edge/cri/index.js';
+import { DeviceManager } from '../edge/devices/index.js';
 import { discoverHardware } from '../edge/hardware/index.js';
+import { FileHealthStore, HealthMonitor, type HealthEvent, type Verdict } from '../edge/health/index.js';
+// Not re-exported by the health folder's index.ts yet (owned elsewhere); see edge/health/probes.ts.
+import { edgeProbes } from '../edge/health/probes.js';
 import { Link } from '../edge/link/index.js';
-import { NodeReporter } from '../edge/node/index.js';
+import { NodeReporter, type ConditionSource } from '../edge/node/index.js';
+import { PodManager } from '../edge/pods/index.js';
 import { EdgeStore } from '../edge/store/index.js';
+import type { ObjectKey } from '../protocol/index.js';
 import type { EdgeConfig } from './config.js';
 
 export interface RunningEdge {
   store: EdgeStore;
   link: Link;
   reporter: NodeReporter;
+  health: HealthMonitor;
+  pods: PodManager | undefined;
+  devices: DeviceManager | undefined;
+  api: LocalApi | undefined;
   registry: Registry;
   log: Logger;
   stop(): Promise<void>;
 }
 
-/** The edge core's composition root: store first, then everything that reads or writes it. */
+/** Files the edge keeps in its data directory besides the store. */
+export const EDGE_FILES = {
+  store: 'edge.db',
+  healthRecord: 'health.json',
+  cleanShutdown: 'clean-shutdown',
+  apiToken: API_TOKEN_FILE,
+  apiEndpoint: API_ENDPOINT_FILE,
+} as const;
+
+const DEVICE_RETRY_MS = 10_000;
+
+function component(
+  name: string,
+  start: () => Promise<void> | void,
+  stop: () => Promise<void> | void,
+): Component {
+  return {
+    name,
+    start: async () => {
+      await start();
+    },
+    stop: async () => {
+      await stop();
+    },
+  };
+}
+
+/** EdgeHealthy (DESIGN §4): True only when Healthy; the verdict is the reason, the status string the message. */
+function edgeHealthyCondition(health: HealthMonitor): ConditionSource {
+  return {
+    conditions: () => {
+      let ev;
+      try {
+        ev = health.evaluate();
+      } catch {
+        return [
+          {
+            type: 'EdgeHealthy',
+            status: 'Unknown',
+            reason: 'NotStarted',
+            message: 'health component not started',
+          },
+        ];
+      }
+      return [
+        {
+          type: 'EdgeHealthy',
+          status: ev.verdict === 'Healthy' ? 'True' : 'False',
+          reason: ev.verdict,
+          message: ev.statusString,
+        },
+      ];
+    },
+  };
+}
+
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const EVENT_TYPE: Record<Verdict, 'Normal' | 'Warning'> = {
+  Healthy: 'Normal',
+  Degraded: 'Warning',
+  Unhealthy: 'Warning',
+};
+
+/**
+ * The edge core's composition root (DESIGN §1, §3): store → CRI channel → health (the start-up
+ * check runs inside its start, before any pod is admitted) → pods → devices → node reporter →
+ * local API → link. Stopped in reverse; stopping the agent leaves pods running.
+ */
 export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
   const log = createLogger({ level: cfg.logLevel, name: 'edge' });
   const registry = createRegistry({ defaultMetrics: true });
-  const store = new EdgeStore({ path: join(cfg.dataDir, 'edge.db'), registry });
-  const storeComponent: Component = {
-    name: 'store',
-    start: () => {
-      store.open();
-      return Promise.resolve();
-    },
-    stop: () => {
-      store.close();
-      return Promise.resolve();
-    },
-  };
+  mkdirSync(cfg.dataDir, { recursive: true });
+  const store = new EdgeStore({ path: join(cfg.dataDir, EDGE_FILES.store), registry });
+  const nodeKey: ObjectKey = { group: '', version: 'v1', kind: 'Node', name: cfg.nodeName };
+
   const link = new Link(
     {
       cloudUrl: cfg.cloud.url,
@@ -52,6 +128,76 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
     log.child({ component: 'link' }),
     registry,
   );
+
+  const runtime = cfg.pods.enabled
+    ? new CriRuntime({ endpoint: cfg.pods.criSocket }, { logger: log, registry })
+    : undefined;
+
+  const devices = cfg.devices.enabled
+    ? new DeviceManager({
+        config: { nodeName: cfg.nodeName, bus: cfg.devices.bus },
+        store,
+        logger: log.child({ component: 'devices' }),
+        registry,
+      })
+    : undefined;
+  // The mqtt unit is unknown (not failed) until the device manager's first start attempt:
+  // health starts before devices, and the start-up verdict must not blame a bus not yet started.
+  let devicesAttempted = false;
+
+  const health = new HealthMonitor({
+    config: { ...cfg.health, dataDir: cfg.dataDir },
+    logger: log.child({ component: 'health' }),
+    registry,
+    store: new FileHealthStore(join(cfg.dataDir, EDGE_FILES.healthRecord)),
+    markerPath: join(cfg.dataDir, EDGE_FILES.cleanShutdown),
+    probes: edgeProbes({
+      ...(runtime === undefined ? {} : { runtime }),
+      link,
+      store: {
+        integrityOk: () => store.integrityOk(),
+      },
+      ...(devices === undefined
+        ? {}
+        : {
+            bus: {
+              health: () => ({
+                running: devicesAttempted,
+                busConnected: devices.health().busConnected,
+              }),
+            },
+          }),
+    }),
+  });
+
+  const pods =
+    runtime === undefined
+      ? undefined
+      : new PodManager(
+          {
+            nodeName: cfg.nodeName,
+            rootDir: cfg.pods.rootDir,
+            podLogsRoot: cfg.pods.podLogsRoot,
+            cni: cfg.pods.cni,
+            reconcileIntervalMs: cfg.pods.reconcileIntervalMs,
+            backoffInitialMs: cfg.pods.backoffInitialMs,
+            backoffMaxMs: cfg.pods.backoffMaxMs,
+            cgroupRoot: cfg.pods.cgroupRoot,
+            extraLabels: cfg.pods.extraLabels,
+          },
+          {
+            store,
+            runtime,
+            logger: log,
+            registry,
+            // DESIGN §3 start-up check: the verdict health recorded before this component started.
+            startupCheck: () => {
+              const r = health.startupReport;
+              return Promise.resolve({ admitNewPods: r.admitNewPods, reason: r.admitReason });
+            },
+          },
+        );
+
   const reporter = new NodeReporter(
     {
       nodeName: cfg.nodeName,
@@ -62,18 +208,149 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
     },
     {
       hardware: () => discoverHardware({ root: cfg.hardwareRoot }),
-      runtimeVersion: () => Promise.resolve('containerd://unknown'),
+      runtimeVersion: async () => {
+        if (runtime === undefined) return undefined;
+        const v = await runtime.version();
+        return `${v.runtimeName}://${v.runtimeVersion}`;
+      },
+      // Without pods there is no runtime to be unhealthy: Ready is the agent's own.
+      runtimeHealth: () =>
+        pods === undefined
+          ? { healthy: true, reason: '' }
+          : { healthy: pods.runtimeHealthy(), reason: pods.runtimeStatusReason() },
       online: () => link.state === 'online',
       outbox: store,
       kick: () => {
         link.kick();
       },
+      conditionSources: [edgeHealthyCondition(health)],
     },
     log.child({ component: 'node' }),
   );
+  const reportNow = (): void => {
+    reporter.report(true).catch((e: unknown) => {
+      log.warn({ err: errorMessage(e) }, 'node status report failed');
+    });
+  };
+  let reporterStarted = false;
+
+  // Verdict changes → a Kubernetes Event on the Node through the outbox, and the condition at once.
+  health.on((e: HealthEvent) => {
+    if (e.type !== 'verdict-changed') return;
+    const at = rfc3339(e.at);
+    try {
+      store.enqueue(nodeKey, {
+        type: 'event',
+        payload: {
+          metadata: { name: `${cfg.nodeName}.${randomBytes(8).toString('hex')}`, namespace: 'default' },
+          involvedObject: { apiVersion: 'v1', kind: 'Node', name: cfg.nodeName, uid: cfg.nodeName },
+          reason: `EdgeHealth${e.verdict}`,
+          message: `edge health ${e.previous ?? '(start)'} → ${e.verdict}: ${e.statusString}${
+            e.reasons.length > 0 ? `; ${e.reasons.join('; ')}` : ''
+          }`,
+          type: EVENT_TYPE[e.verdict],
+          count: 1,
+          firstTimestamp: at,
+          lastTimestamp: at,
+          reportingComponent: 'tether-edge',
+          reportingInstance: cfg.nodeName,
+        },
+      });
+      link.kick();
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'could not queue the health event');
+    }
+    if (reporterStarted) reportNow();
+  });
+  pods?.onRuntimeHealth(() => {
+    if (reporterStarted) reportNow();
+  });
+
+  let retry: NodeJS.Timeout | undefined;
+  let devicesRunning = false;
+  const startDevices = async (): Promise<void> => {
+    if (devices === undefined) return;
+    devicesAttempted = true;
+    try {
+      await devices.start();
+      devicesRunning = true;
+    } catch (e) {
+      // Devices are not the node: a taken port or a dead external broker must not stop pods.
+      log.error({ err: errorMessage(e), retryMs: DEVICE_RETRY_MS }, 'device manager did not start; retrying');
+      retry = setTimeout(() => {
+        retry = undefined;
+        void startDevices();
+      }, DEVICE_RETRY_MS);
+      retry.unref();
+    }
+  };
+
+  const api = cfg.api.enabled
+    ? new LocalApi(
+        {
+          host: cfg.api.host,
+          port: cfg.api.port,
+          tokenFile: join(cfg.dataDir, EDGE_FILES.apiToken),
+          endpointFile: join(cfg.dataDir, EDGE_FILES.apiEndpoint),
+        },
+        {
+          logger: log.child({ component: 'api' }),
+          health: () => {
+            try {
+              return healthView(health.evaluate(), health.startupReport);
+            } catch {
+              return undefined;
+            }
+          },
+        },
+      )
+    : undefined;
+
+  const components: Component[] = [
+    component(
+      'store',
+      () => {
+        store.open();
+      },
+      () => {
+        store.close();
+      },
+    ),
+    ...(runtime === undefined ? [] : [runtime]),
+    health,
+    ...(pods === undefined ? [] : [pods]),
+    component('devices', startDevices, async () => {
+      if (retry !== undefined) clearTimeout(retry);
+      retry = undefined;
+      if (devicesRunning) await devices?.stop();
+      devicesRunning = false;
+    }),
+    component(
+      'node-reporter',
+      async () => {
+        await reporter.start();
+        reporterStarted = true;
+      },
+      async () => {
+        reporterStarted = false;
+        await reporter.stop();
+      },
+    ),
+    ...(api === undefined ? [] : [api]),
+    link,
+  ];
   link.on('online', () => {
     reporter.connected();
   });
-  const stop = await startAll([storeComponent, reporter, link]);
-  return { store, link, reporter, registry, log, stop };
+  const stop = await startAll(components);
+  log.info(
+    {
+      node: cfg.nodeName,
+      verdict: health.startupReport.verdict,
+      admitNewPods: health.startupReport.admitNewPods,
+      api: api?.url,
+    },
+    'edge started',
+  );
+  return { store, link, reporter, health, pods, devices, api, registry, log, stop };
 }

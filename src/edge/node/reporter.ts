@@ -43,6 +43,11 @@ export interface NodeReporterDeps {
   readonly outbox: NodeOutbox;
   readonly kick?: () => void;
   readonly conditionSources?: readonly ConditionSource[];
+  /**
+   * The kubelet part's view of the runtime (PodManager.runtimeHealthy): Ready follows it, as
+   * kubelet's Ready follows its runtime status check. Absent: Ready follows `runtimeVersion`.
+   */
+  readonly runtimeHealth?: () => { healthy: boolean; reason: string };
 }
 
 /**
@@ -133,9 +138,12 @@ export class NodeReporter {
     const hw = this.hw ?? (this.hw = await this.deps.hardware());
     const status = await this.buildStatus(hw);
     const labels = this.labels(hw);
+    // Conditions count by type/status/reason: heartbeat times and free-text messages (e.g. the
+    // health status string with its live values) must not turn every check into a write.
+    const conds = (status['conditions'] as JsonObject[]).map((c) => [c['type'], c['status'], c['reason']]);
     const digest = JSON.stringify({
       status: { ...status, conditions: undefined },
-      c: this.transitions,
+      conds,
       labels,
     });
     const now = Date.now();
@@ -177,6 +185,21 @@ export class NodeReporter {
     };
   }
 
+  private readyCondition(runtime: string | undefined, now: string): JsonObject {
+    const rh = this.deps.runtimeHealth?.();
+    if (rh !== undefined ? !rh.healthy : runtime === undefined) {
+      const why = rh?.reason ?? '';
+      return this.condition(
+        'Ready',
+        'False',
+        'ContainerRuntimeUnreachable',
+        `container runtime is down; running pods are kept${why === '' ? '' : `: ${why}`}`,
+        now,
+      );
+    }
+    return this.condition('Ready', 'True', 'KubeletReady', 'tether edge agent is posting ready status', now);
+  }
+
   private async buildStatus(hw: HardwareReport): Promise<JsonObject> {
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const runtime = await this.deps.runtimeVersion().catch(() => undefined);
@@ -216,15 +239,7 @@ export class NodeReporter {
         'kubelet has sufficient PID available',
         now,
       ),
-      runtime === undefined
-        ? this.condition(
-            'Ready',
-            'False',
-            'ContainerRuntimeUnreachable',
-            'container runtime is down; running pods are kept',
-            now,
-          )
-        : this.condition('Ready', 'True', 'KubeletReady', 'tether edge agent is posting ready status', now),
+      this.readyCondition(runtime, now),
       ...(this.deps.conditionSources ?? []).flatMap((s) =>
         s.conditions().map((c) => this.condition(c.type, c.status, c.reason, c.message, now)),
       ),
