@@ -145,6 +145,8 @@ export const EdgeConfigSchema = z
         backoffInitialMs: z.number().int().positive().default(10_000),
         /** Default 300000 ms (kubelet). */
         backoffMaxMs: z.number().int().positive().default(300_000),
+        /** Parent cgroup of pod cgroups (kubelet's "kubepods"). Default /kubepods. */
+        cgroupRoot: z.string().min(1).default('/kubepods'),
         /** Labels put on every sandbox and container (lets tests and operators scope cleanup). Default none. */
         extraLabels: z.record(z.string(), z.string()).default({}),
       })
