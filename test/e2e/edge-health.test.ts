@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChannelHarness, eventually } from '../support/channel.js';
+import { kubectl } from '../support/controlplane.js';
+import { removeEdgeProcess, startEdgeProcess, type EdgeProcess } from '../edge/node/edge-process.js';
+
+// A containerd of this test's own (as test/edge/pods/runtime-loss.test.ts does): stopping the
+// shared test instance would break every other test running beside this one.
+const SHARED_CONFIG = '/etc/tether-test/containerd.toml';
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+interface EventJson {
+  reason: string;
+  type: string;
+  message: string;
+  involvedObject: { kind: string; name: string };
+}
+
+describe('edge health end to end (tether edge run, own containerd)', () => {
+  const h = new ChannelHarness();
+  let dir: string;
+  let socket: string;
+  let containerd: ChildProcess | undefined;
+  let edge: EdgeProcess | undefined;
+
+  async function startContainerd(): Promise<void> {
+    containerd = spawn('containerd', ['--config', path.join(dir, 'containerd.toml')], { stdio: 'ignore' });
+    await eventually(() => existsSync(socket), 'containerd socket', 20_000);
+  }
+  async function killContainerd(signal: NodeJS.Signals): Promise<void> {
+    const c = containerd;
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    await exited;
+    containerd = undefined;
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'tether-eh-'));
+    socket = path.join(dir, 'state', 'containerd.sock');
+    const shared = await readFile(SHARED_CONFIG, 'utf8');
+    await writeFile(
+      path.join(dir, 'containerd.toml'),
+      shared
+        .replaceAll('/var/lib/tether-test/containerd', path.join(dir, 'root'))
+        .replaceAll('/run/tether-test/containerd', path.join(dir, 'state'))
+        .replaceAll('/run/tether-test/runc', path.join(dir, 'runc')),
+    );
+    await startContainerd();
+    await h.start();
+    await h.startCloud();
+  }, 120_000);
+
+  afterAll(async () => {
+    // The edge created no pods here; removeEdgeProcess still stops it and drops its cgroup root.
+    if (edge !== undefined) await removeEdgeProcess(edge, undefined);
+    await killContainerd('SIGTERM');
+    await h.stop();
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  });
+
+  const conditions = async (node: string): Promise<Map<string, Condition>> => {
+    const r = await kubectl(h.cp, ['get', 'node', node, '-o', 'json'], { allowFailure: true });
+    if (r.code !== 0) return new Map();
+    const n = JSON.parse(r.stdout) as { status?: { conditions?: Condition[] } };
+    return new Map((n.status?.conditions ?? []).map((c) => [c.type, c]));
+  };
+  const events = async (node: string): Promise<EventJson[]> => {
+    const r = await kubectl(h.cp, ['get', 'events', '-n', 'default', '-o', 'json']);
+    return (JSON.parse(r.stdout) as { items: EventJson[] }).items.filter(
+      (e) => e.involvedObject.kind === 'Node' && e.involvedObject.name === node,
+    );
+  };
+
+  it(
+    'edge health — EdgeHealthy on the Node; runtime loss flips Ready and EdgeHealthy, recovery restores both; Events record the verdict changes',
+    { timeout: 180_000 },
+    async () => {
+      const name = 'edge-health';
+      edge = await startEdgeProcess(h, name, {
+        criSocket: socket,
+        health: {
+          units: {
+            runtime: { sampleIntervalMs: 500, freshnessMs: 3000, timeoutMs: 1000 },
+            // The shared 2-core CI machine is loaded by other tests: host load must not decide this test.
+            cpu: { enabled: false },
+            thermal: { enabled: false },
+            'cloud-link': { sampleIntervalMs: 500, freshnessMs: 3000 },
+          },
+        },
+      });
+      const e = edge;
+      const healthy = await eventually(
+        async () => {
+          const c = await conditions(name);
+          return c.get('Ready')?.status === 'True' && c.get('EdgeHealthy')?.status === 'True' ? c : false;
+        },
+        `Ready and EdgeHealthy True (edge output: ${e.proc.output()})`,
+        60_000,
+      );
+      expect(healthy.get('EdgeHealthy')?.reason).toBe('Healthy');
+      // The message is the health status string: every unit's output, the runtime passing.
+      expect(healthy.get('EdgeHealthy')?.message).toMatch(/(^|;)runtime=01@\d\d:\d\d:\d\dZ/);
+      expect(healthy.get('EdgeHealthy')?.message).toMatch(/(^|;)store=01/);
+
+      await killContainerd('SIGKILL');
+      const down = await eventually(
+        async () => {
+          const c = await conditions(name);
+          return c.get('Ready')?.status === 'False' && c.get('EdgeHealthy')?.status === 'False' ? c : false;
+        },
+        'Ready and EdgeHealthy False after the runtime died',
+        30_000,
+      );
+      expect(down.get('Ready')?.reason).toBe('ContainerRuntimeUnreachable');
+      expect(down.get('EdgeHealthy')?.reason).toBe('Unhealthy');
+      expect(down.get('EdgeHealthy')?.message).toMatch(/(^|;)runtime=02/);
+      const unhealthy = await eventually(
+        async () => (await events(name)).find((ev) => ev.reason === 'EdgeHealthUnhealthy') ?? false,
+        'an EdgeHealthUnhealthy Event on the Node',
+        20_000,
+      );
+      expect(unhealthy.type).toBe('Warning');
+      expect(unhealthy.message).toMatch(/→ Unhealthy: .*runtime=02/);
+
+      await startContainerd();
+      const back = await eventually(
+        async () => {
+          const c = await conditions(name);
+          return c.get('Ready')?.status === 'True' && c.get('EdgeHealthy')?.status === 'True' ? c : false;
+        },
+        'Ready and EdgeHealthy True again once the runtime returned',
+        60_000,
+      );
+      expect(back.get('EdgeHealthy')?.message).toMatch(/(^|;)runtime=01/);
+      const recovered = await eventually(
+        async () =>
+          (await events(name)).find(
+            (ev) => ev.reason === 'EdgeHealthHealthy' && ev.message.includes('Unhealthy →'),
+          ) ?? false,
+        'an EdgeHealthHealthy Event after the Unhealthy one',
+        20_000,
+      );
+      expect(recovered.type).toBe('Normal');
+    },
+  );
+});
