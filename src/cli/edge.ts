@@ -46,7 +46,7 @@ export const EDGE_FILES = {
   apiEndpoint: API_ENDPOINT_FILE,
 } as const;
 
-const DEVICE_RETRY_MS = 10_000;
+const OPTIONAL_RETRY_MS = 10_000;
 
 function component(
   name: string,
@@ -60,6 +60,55 @@ function component(
     },
     stop: async () => {
       await stop();
+    },
+  };
+}
+
+/**
+ * A component the node can run without (device bus, local API): a failed start — a taken port,
+ * a dead external broker — is logged and retried, and never stops pods (DESIGN §3 autonomy).
+ * Its health shows in the units (mqtt) and the log instead.
+ */
+function optional(c: Component, log: Logger, onAttempt?: () => void): Component {
+  let retry: NodeJS.Timeout | undefined;
+  let running = false;
+  let stopped = false;
+  const attempt = async (): Promise<void> => {
+    onAttempt?.();
+    try {
+      await c.start();
+      running = true;
+      if (stopped) {
+        running = false;
+        await c.stop();
+      }
+    } catch (e) {
+      if (stopped) return;
+      log.error(
+        { component: c.name, err: errorMessage(e), retryMs: OPTIONAL_RETRY_MS },
+        'start failed; retrying',
+      );
+      retry = setTimeout(() => {
+        retry = undefined;
+        void attempt();
+      }, OPTIONAL_RETRY_MS);
+      retry.unref();
+    }
+  };
+  return {
+    name: c.name,
+    start: async () => {
+      stopped = false;
+      await attempt();
+    },
+    stop: async () => {
+      stopped = true;
+      if (retry !== undefined) clearTimeout(retry);
+      retry = undefined;
+      if (running) {
+        running = false;
+        await c.stop();
+      }
     },
   };
 }
@@ -266,25 +315,6 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
     if (reporterStarted) reportNow();
   });
 
-  let retry: NodeJS.Timeout | undefined;
-  let devicesRunning = false;
-  const startDevices = async (): Promise<void> => {
-    if (devices === undefined) return;
-    devicesAttempted = true;
-    try {
-      await devices.start();
-      devicesRunning = true;
-    } catch (e) {
-      // Devices are not the node: a taken port or a dead external broker must not stop pods.
-      log.error({ err: errorMessage(e), retryMs: DEVICE_RETRY_MS }, 'device manager did not start; retrying');
-      retry = setTimeout(() => {
-        retry = undefined;
-        void startDevices();
-      }, DEVICE_RETRY_MS);
-      retry.unref();
-    }
-  };
-
   const api = cfg.api.enabled
     ? new LocalApi(
         {
@@ -319,12 +349,13 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
     ...(runtime === undefined ? [] : [runtime]),
     health,
     ...(pods === undefined ? [] : [pods]),
-    component('devices', startDevices, async () => {
-      if (retry !== undefined) clearTimeout(retry);
-      retry = undefined;
-      if (devicesRunning) await devices?.stop();
-      devicesRunning = false;
-    }),
+    ...(devices === undefined
+      ? []
+      : [
+          optional(devices, log, () => {
+            devicesAttempted = true;
+          }),
+        ]),
     component(
       'node-reporter',
       async () => {
@@ -336,7 +367,7 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
         await reporter.stop();
       },
     ),
-    ...(api === undefined ? [] : [api]),
+    ...(api === undefined ? [] : [optional(api, log)]),
     link,
   ];
   link.on('online', () => {
@@ -348,7 +379,7 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
       node: cfg.nodeName,
       verdict: health.startupReport.verdict,
       admitNewPods: health.startupReport.admitNewPods,
-      api: api?.url,
+      api: api?.listening,
     },
     'edge started',
   );

@@ -111,6 +111,11 @@ export class LocalApi implements Component {
     return this.boundUrl;
   }
 
+  /** The bound URL, or undefined while not listening. */
+  get listening(): string | undefined {
+    return this.boundUrl;
+  }
+
   async start(): Promise<void> {
     if (this.server !== undefined) throw new LifecycleError('local API already started');
     this.token = await ensureToken(this.cfg.tokenFile);
