@@ -7,7 +7,7 @@ import { webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import './reflect-polyfill.js';
+import 'reflect-metadata'; // tsyringe (used by @peculiar/x509) needs it loaded first
 import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;

@@ -4,7 +4,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CertificateAuthority, createCsr, errorMessage, sleep } from '../common/index.js';
+import {
+  CertificateAuthority,
+  createCsr,
+  createLogger,
+  createRegistry,
+  errorMessage,
+  sleep,
+} from '../common/index.js';
+import { ControlPlaneControllers } from '../controllers/index.js';
 import { startApiServer } from '../apiserver/index.js';
 import { EDGE_GROUP } from '../cloud/hub/index.js';
 import { startCloud, type RunningCloud } from './cloud.js';
@@ -22,6 +30,8 @@ export interface UpOptions {
 }
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** containerd of the project, configured and started by scripts/setup (docs/development.md). */
+export const PROJECT_CRI_SOCKET = '/run/tether-test/containerd/containerd.sock';
 
 /** One progress line per step, to stderr (stdout stays for data). */
 function step(n: number, total: number, what: string): () => void {
@@ -92,9 +102,28 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
       done();
     } else process.stderr.write(' skipped (--no-setup)\n');
 
-    done = step(2, total, `control plane: embedded Kubernetes API server on 127.0.0.1:${opts.apiPort}`);
+    done = step(
+      2,
+      total,
+      `control plane: embedded Kubernetes API server on 127.0.0.1:${opts.apiPort}, controllers, Device CRDs`,
+    );
     const api = await startApiServer({ dataDir: join(opts.stateDir, 'apiserver'), port: opts.apiPort });
     stops.push(() => api.stop());
+    const controllers = new ControlPlaneControllers(
+      { kubeconfigPath: api.kubeconfigPath },
+      { logger: createLogger({ level: opts.logLevel, name: 'controllers' }), registry: createRegistry() },
+    );
+    await controllers.start();
+    stops.push(() => controllers.stop());
+    await promisify(execFile)('kubectl', [
+      '--kubeconfig',
+      api.kubeconfigPath,
+      'apply',
+      '-f',
+      join(REPO_ROOT, 'deploy/crds/devices.tether.dev.yaml'),
+    ]).catch((e: unknown) => {
+      throw new Error(`could not install the Device CRDs: ${errorMessage(e)}`);
+    });
     done();
 
     done = step(3, total, `cloud core: hub on 127.0.0.1:${opts.hubPort}`);
@@ -129,6 +158,8 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
         nodeName: opts.nodeName,
         dataDir: join(opts.stateDir, 'edge', opts.nodeName),
         cloud: { url: `wss://127.0.0.1:${cloud.hub.port}`, ...edgePair, caFile: join(pki, 'ca.crt') },
+        // the project's own containerd, started by scripts/setup (step 1)
+        pods: { criSocket: PROJECT_CRI_SOCKET, rootDir: join(opts.stateDir, 'pods') },
         logLevel: opts.logLevel,
       },
       EdgeConfigSchema,

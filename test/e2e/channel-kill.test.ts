@@ -76,6 +76,14 @@ async function writeEdgeConfig(
       'node:',
       '  leaseRenewMs: 1000',
       '  statusCheckMs: 1000',
+      // no runtime or bus in these channel tests: Ready does not depend on a runtime, and
+      // several edges on one host must not share the bus or API ports
+      'pods:',
+      '  enabled: false',
+      'devices:',
+      '  enabled: false',
+      'api:',
+      '  enabled: false',
       'logLevel: warn',
     ].join('\n'),
   );
