@@ -65,6 +65,7 @@ const held = new Map<string, string>();
 const arrivals = new Map<string, number>();
 const waiters = new Map<string, () => void>();
 let appliedAfter = 0; // applied (not duplicate) upserts, counted from a mark
+const dupKinds = new Map<string, number>(); // duplicate receipts by kind, counted from a mark
 
 let api: StartedApiServer | undefined;
 let cloud: ChildProcess | undefined;
@@ -213,6 +214,7 @@ async function main(): Promise<unknown> {
     msg: { op: string; key: { kind: string; name: string }; resourceVersion?: string },
     outcome: string,
   ): void => {
+    if (outcome === 'duplicate') dupKinds.set(msg.key.kind, (dupKinds.get(msg.key.kind) ?? 0) + 1);
     if (msg.op !== 'upsert' || msg.key.kind !== 'ConfigMap' || msg.resourceVersion === undefined) return;
     if (outcome === 'applied') appliedAfter++;
     const k = `${e.name}/${msg.key.name}`;
@@ -394,6 +396,7 @@ async function main(): Promise<unknown> {
   });
   fanRv = down.metadata?.resourceVersion ?? '';
   appliedAfter = 0;
+  dupKinds.clear();
   const restartAt = performance.now();
   cloud = startCloud(cfgFile);
   const newPid = cloud.pid ?? 0;
@@ -420,6 +423,14 @@ async function main(): Promise<unknown> {
     duplicatesOnEdges: edges.reduce((s, e) => s + e.link.counters.duplicates, 0) - dupBefore,
     configMapAppliesAfterRestart: appliedAfter,
     expectedApplies: edges.length, // exactly the one change made while the cloud was down
+    duplicatesByKind: Object.fromEntries(dupKinds),
+    reconnectsAfterRestart: edges.reduce(
+      (s, e, k) => s + e.link.counters.connects - (connectsBefore[k] ?? 0),
+      0,
+    ),
+    edgesReconnectedMoreThanOnce: edges.filter(
+      (e, k) => e.link.counters.connects - (connectsBefore[k] ?? 0) > 1,
+    ).length,
     missed: edges.filter((e) => held.get(`${e.name}/fan`) !== fanRv).length,
     cloudRssAfterMB: MB(rssBytes(newPid)),
   };
