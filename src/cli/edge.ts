@@ -219,6 +219,25 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
     }),
   });
 
+  // DESIGN §3 start-up check: first the verdict health recorded before pods started; the pod
+  // manager asks again while it refuses, and then the live units decide — a containerd that
+  // starts after the agent at boot must not keep new pods out until the next restart.
+  let startupConsulted = false;
+  const admission = (): { admitNewPods: boolean; reason: string } => {
+    if (!startupConsulted) {
+      startupConsulted = true;
+      const r = health.startupReport;
+      return { admitNewPods: r.admitNewPods, reason: r.admitReason };
+    }
+    const failed = health.evaluate().units.filter((u) => u.critical && u.state === 'fail');
+    return failed.length === 0
+      ? { admitNewPods: true, reason: 'no critical unit failed' }
+      : {
+          admitNewPods: false,
+          reason: `critical unit(s) failed: ${failed.map((u) => u.unit).join(', ')}; running pods keep running`,
+        };
+  };
+
   const pods =
     runtime === undefined
       ? undefined
@@ -239,11 +258,7 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
             runtime,
             logger: log,
             registry,
-            // DESIGN §3 start-up check: the verdict health recorded before this component started.
-            startupCheck: () => {
-              const r = health.startupReport;
-              return Promise.resolve({ admitNewPods: r.admitNewPods, reason: r.admitReason });
-            },
+            startupCheck: () => Promise.resolve(admission()),
           },
         );
 

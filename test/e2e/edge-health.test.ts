@@ -6,7 +6,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelHarness, eventually } from '../support/channel.js';
 import { kubectl } from '../support/controlplane.js';
-import { removeEdgeProcess, startEdgeProcess, type EdgeProcess } from '../edge/node/edge-process.js';
+import { fetchHealth } from '../../src/cli/commands/edge-health.js';
+import { tether } from '../support/procs.js';
+import { SHELL_IMAGE, newRuntime } from '../edge/pods/helpers.js';
+import {
+  apiEndpoint,
+  removeEdgeProcess,
+  startEdgeProcess,
+  type EdgeProcess,
+} from '../edge/node/edge-process.js';
 
 // A containerd of this test's own (as test/edge/pods/runtime-loss.test.ts does): stopping the
 // shared test instance would break every other test running beside this one.
@@ -62,8 +70,14 @@ describe('edge health end to end (tether edge run, own containerd)', () => {
   }, 120_000);
 
   afterAll(async () => {
-    // The edge created no pods here; removeEdgeProcess still stops it and drops its cgroup root.
-    if (edge !== undefined) await removeEdgeProcess(edge, undefined);
+    if (edge !== undefined) {
+      // Whatever the edge left in this containerd goes with it (the pod of the second test).
+      if (containerd === undefined) await startContainerd();
+      const rt = newRuntime(socket);
+      await rt.start();
+      await removeEdgeProcess(edge, rt);
+      await rt.stop();
+    }
     await killContainerd('SIGTERM');
     await h.stop();
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -152,6 +166,51 @@ describe('edge health end to end (tether edge run, own containerd)', () => {
         20_000,
       );
       expect(recovered.type).toBe('Normal');
+    },
+  );
+
+  it(
+    'edge health — started while the runtime is down: the start-up check refuses new pods; once containerd is up a new pod runs',
+    { timeout: 180_000 },
+    async () => {
+      const e = edge;
+      if (e === undefined) throw new Error('the first test did not start the edge');
+      await e.proc.kill('SIGTERM');
+      await killContainerd('SIGKILL');
+      e.proc = tether(['edge', 'run', '--config', e.configFile]);
+      const view = await eventually(
+        async () => fetchHealth(await apiEndpoint(e)),
+        `health endpoint of the restarted edge (output: ${e.proc.output()})`,
+        60_000,
+      );
+      expect(view.startup?.admitNewPods).toBe(false);
+      expect(view.startup?.admitReason).toContain('runtime');
+      expect(view.units.find((u) => u.unit === 'runtime')?.state).toBe('fail');
+
+      const manifest = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'late', namespace: 'default' },
+        spec: {
+          nodeName: e.name,
+          hostNetwork: true,
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'main', image: SHELL_IMAGE, command: ['sleep', '3600'] }],
+        },
+      };
+      await kubectl(h.cp, ['apply', '-f', '-'], { input: JSON.stringify(manifest) });
+      await startContainerd();
+      await eventually(
+        async () => {
+          const p = JSON.parse((await kubectl(h.cp, ['get', 'pod', 'late', '-o', 'json'])).stdout) as {
+            status?: { phase?: string };
+          };
+          return p.status?.phase === 'Running';
+        },
+        `pod late Running after the runtime came up (edge output: ${e.proc.output()})`,
+        90_000,
+      );
+      await kubectl(h.cp, ['delete', 'pod', 'late', '--timeout=60s'], { timeoutMs: 70_000 });
     },
   );
 });
