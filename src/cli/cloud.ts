@@ -162,13 +162,20 @@ export async function startCloud(cfg: CloudConfig): Promise<RunningCloud> {
     hub,
     publish,
   ]);
+  const url = wssUrl(hosts[0] ?? '127.0.0.1', hub.port);
+  log.info(
+    { url, advertise: hosts, caCertHash: pki?.pin, joins: joins !== undefined },
+    pki === undefined
+      ? 'cloud core started with operator-provided hub certificates (no joins)'
+      : 'cloud core started',
+  );
   return {
     hub,
     sync,
     pki,
     tokens,
     revocations,
-    url: wssUrl(hosts[0] ?? '127.0.0.1', hub.port),
+    url,
     registry,
     log,
     stop,

@@ -200,6 +200,10 @@ export function registerToken(program: Command): void {
           return;
         }
         console.log(command);
+        if (/^wss:\/\/(127\.|localhost|\[::1\])/.test(cloudUrl))
+          console.error(
+            `note: ${cloudUrl} is a loopback address, reachable only from this machine; set hub.advertise in the cloud configuration (or pass --cloud) for remote edges.`,
+          );
         const { info } = created;
         console.error(
           `token ${info.id} expires at ${info.expiresAt.toISOString()}` +
