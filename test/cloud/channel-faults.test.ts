@@ -25,8 +25,13 @@ async function desiredState(h: ChannelHarness, node: string): Promise<Map<string
       keyId({ group: '', version: 'v1', kind: 'Pod', namespace: NS, name: p.metadata!.name! }),
       syncVersion('Pod', p),
     );
-    for (const v of p.spec?.volumes ?? []) {
-      const cm = v.configMap?.name ? cms.get(v.configMap.name) : undefined;
+    // configMap volumes, and projected ones (upstream admission adds kube-root-ca.crt to every pod)
+    const names = (p.spec?.volumes ?? []).flatMap((v) => [
+      v.configMap?.name,
+      ...(v.projected?.sources ?? []).map((s) => s.configMap?.name),
+    ]);
+    for (const name of names) {
+      const cm = name ? cms.get(name) : undefined;
       if (cm) want.set(keyId(cmKey(cm.metadata!.name!)), cm.metadata!.resourceVersion!);
     }
   }

@@ -204,10 +204,11 @@ describe('channel — processes killed with SIGKILL', () => {
       `initial sync (edge output: ${edge.output()})`,
     );
     // the node registered itself through the channel: labels, nodeInfo, lease
-    const node = await eventually(
-      async () => (await h.core.readNode({ name: 'edge-ek' }).catch(() => undefined)) ?? false,
-      'Node object',
-    );
+    // the Node is created first, then its status lands: wait for the status, not just the object
+    const node = await eventually(async () => {
+      const n = await h.core.readNode({ name: 'edge-ek' }).catch(() => undefined);
+      return n?.status?.nodeInfo?.kubeletVersion ? n : false;
+    }, 'Node object with its status');
     expect(node.metadata?.labels?.['node-role.kubernetes.io/edge']).toBe('');
     expect(node.metadata?.labels?.['kubernetes.io/arch']).toBe('amd64');
     expect(node.status?.nodeInfo?.kubeletVersion).toMatch(/tether/);
