@@ -340,4 +340,29 @@ describe('controllers/deployment', () => {
     const revs = rss.map((r) => r.metadata?.annotations?.['deployment.kubernetes.io/revision']).sort();
     expect(revs).toEqual(['3', '4']);
   });
+  it('deployment — kubectl 1.27 and 1.33 roll out, undo and list history alike', async () => {
+    for (const version of ['1.27', '1.33'] as const) {
+      const n = `v${version.replace('.', '')}`;
+      const args = (...a: string[]): string[] => ['-n', ns, ...a];
+      await kc(
+        c.server,
+        args('create', 'deployment', n, '--image=localhost:5000/tether/shell:1', '--replicas=2'),
+        { version },
+      );
+      await kc(c.server, args('rollout', 'status', `deployment/${n}`, '--timeout=30s'), { version });
+      await kc(c.server, args('set', 'image', `deployment/${n}`, 'shell=localhost:5000/tether/shell:2'), {
+        version,
+      });
+      await kc(c.server, args('rollout', 'status', `deployment/${n}`, '--timeout=30s'), { version });
+      expect(await kc(c.server, args('rollout', 'undo', `deployment/${n}`), { version })).toContain(
+        'rolled back',
+      );
+      const st = await kc(c.server, args('rollout', 'status', `deployment/${n}`, '--timeout=30s'), {
+        version,
+      });
+      expect(st).toContain('successfully rolled out');
+      const hist = await kc(c.server, args('rollout', 'history', `deployment/${n}`), { version });
+      expect(hist).toMatch(/\n2\s+<none>\s*\n3\s+<none>/);
+    }
+  });
 });
