@@ -2,6 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/index.js';
 import { CloudConfigSchema, EdgeConfigSchema, loadConfig } from './config.js';
+import { registerEdgeHealth } from './commands/edge-health.js';
+import { registerEdgeJoin } from './commands/join.js';
+import { registerNode } from './commands/node.js';
+import { registerToken } from './commands/token.js';
 
 const VERSION = '0.1.0';
 
@@ -135,6 +139,10 @@ export function buildProgram(): Command {
       untilSignal(() => e.stop());
     });
 
+  registerEdgeJoin(edge);
+  registerEdgeHealth(edge);
+  registerToken(program);
+  registerNode(program);
   return program;
 }
 

@@ -5,7 +5,6 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CertificateAuthority,
   createCsr,
   createLogger,
   createRegistry,
@@ -14,7 +13,6 @@ import {
 } from '../common/index.js';
 import { ControlPlaneControllers } from '../controllers/index.js';
 import { startApiServer } from '../apiserver/index.js';
-import { EDGE_GROUP } from '../cloud/hub/index.js';
 import { startCloud, type RunningCloud } from './cloud.js';
 import { CloudConfigSchema, EdgeConfigSchema, validateConfig } from './config.js';
 import { startEdge, type RunningEdge } from './edge.js';
@@ -40,18 +38,6 @@ function step(n: number, total: number, what: string): () => void {
   return () => {
     process.stderr.write(` done (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   };
-}
-
-async function loadOrCreateCa(dir: string): Promise<CertificateAuthority> {
-  const crt = join(dir, 'ca.crt');
-  const key = join(dir, 'ca.key');
-  if (existsSync(crt) && existsSync(key))
-    return CertificateAuthority.load(readFileSync(crt, 'utf8'), readFileSync(key, 'utf8'));
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const ca = await CertificateAuthority.create('tether-cloud-ca');
-  writeFileSync(crt, ca.certPem);
-  writeFileSync(key, ca.keyPem, { mode: 0o600 });
-  return ca;
 }
 
 function writePair(
@@ -127,17 +113,14 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
     done();
 
     done = step(3, total, `cloud core: hub on 127.0.0.1:${opts.hubPort}`);
+    // The cloud CA lives in Kubernetes (a Secret), as with a real cluster: `tether token create`
+    // and `tether edge join` add more edges to this cloud.
     const pki = join(opts.stateDir, 'pki');
-    const ca = await loadOrCreateCa(pki);
-    const hubPair = writePair(
-      pki,
-      'hub',
-      await ca.issueServer('tether-cloud', { dnsNames: ['localhost', hostname()], ips: ['127.0.0.1'] }),
-    );
+    mkdirSync(pki, { recursive: true, mode: 0o700 });
     const cloudCfg = validateConfig(
       {
         kubeconfig: api.kubeconfigPath,
-        hub: { host: '127.0.0.1', port: opts.hubPort, ...hubPair, caFile: join(pki, 'ca.crt') },
+        hub: { host: '127.0.0.1', port: opts.hubPort, advertise: ['127.0.0.1', 'localhost', hostname()] },
         logLevel: opts.logLevel,
       },
       CloudConfigSchema,
@@ -149,10 +132,14 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
 
     done = step(4, total, `edge node ${opts.nodeName}: store, link, registration`);
     const { csrPem, keyPem } = await createCsr(opts.nodeName);
+    if (cloud.pki === undefined)
+      throw new Error('the cloud core runs without its CA; cannot issue the local edge certificate');
+    // the local edge gets its certificate straight from the CA: no token needed on the same machine
     const edgePair = writePair(pki, `edge-${opts.nodeName}`, {
-      certPem: await ca.signClientCsr(csrPem, opts.nodeName, [EDGE_GROUP]),
+      certPem: await cloud.pki.signEdge(csrPem, opts.nodeName),
       keyPem,
     });
+    writeFileSync(join(pki, 'ca.crt'), cloud.pki.caPem);
     const edgeCfg = validateConfig(
       {
         nodeName: opts.nodeName,
