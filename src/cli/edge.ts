@@ -14,9 +14,13 @@ import { API_ENDPOINT_FILE, API_TOKEN_FILE, healthView, LocalApi } from '../edge
 import { CriRuntime } from '../edge/cri/index.js';
 import { DeviceManager } from '../edge/devices/index.js';
 import { discoverHardware } from '../edge/hardware/index.js';
-import { FileHealthStore, HealthMonitor, type HealthEvent, type Verdict } from '../edge/health/index.js';
-// Not re-exported by the health folder's index.ts yet (owned elsewhere); see edge/health/probes.ts.
-import { edgeProbes } from '../edge/health/probes.js';
+import {
+  edgeProbes,
+  FileHealthStore,
+  HealthMonitor,
+  type HealthEvent,
+  type Verdict,
+} from '../edge/health/index.js';
 import { Link } from '../edge/link/index.js';
 import { NodeReporter, type ConditionSource } from '../edge/node/index.js';
 import { PodManager } from '../edge/pods/index.js';

@@ -55,3 +55,4 @@ export {
   type StartupReport,
 } from './startup.js';
 export { HealthMonitor, type HealthMonitorDeps } from './monitor.js';
+export * from './probes.js';

@@ -193,7 +193,10 @@ export class Link extends EventEmitter<LinkEvents> {
         ws.once('close', () => {
           resolve();
         });
-        ws.close(1001, 'edge stopping');
+        // a socket still in its TLS handshake is destroyed, not closed: close() would wait on a
+        // peer that may never answer and leave the TCP socket open
+        if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+        else ws.close(1001, 'edge stopping');
         setTimeout(() => {
           ws.terminate();
           resolve();
