@@ -4,13 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createCsr,
-  createLogger,
-  createRegistry,
-  errorMessage,
-  sleep,
-} from '../common/index.js';
+import { createCsr, createLogger, createRegistry, errorMessage, sleep } from '../common/index.js';
 import { ControlPlaneControllers } from '../controllers/index.js';
 import { startApiServer } from '../apiserver/index.js';
 import { startCloud, type RunningCloud } from './cloud.js';

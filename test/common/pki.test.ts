@@ -56,7 +56,9 @@ describe('common — pki', () => {
       );
       let data = '';
       c.on('data', (d: Buffer) => (data += d.toString()));
-      c.on('end', () => { resolve(data); });
+      c.on('end', () => {
+        resolve(data);
+      });
       c.on('error', reject);
     });
     srv.close();

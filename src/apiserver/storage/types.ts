@@ -71,7 +71,8 @@ export interface Watcher {
   close(): void;
 }
 
-export type StorageErrorCode = 'NOT_FOUND' | 'ALREADY_EXISTS' | 'CONFLICT' | 'COMPACTED' | 'INVALID_CONTINUE' | 'CLOSED';
+export type StorageErrorCode =
+  'NOT_FOUND' | 'ALREADY_EXISTS' | 'CONFLICT' | 'COMPACTED' | 'INVALID_CONTINUE' | 'CLOSED';
 
 export interface StorageErrorLike extends TetherError {
   readonly code: StorageErrorCode;
@@ -87,7 +88,11 @@ export interface Storage {
   count(prefix: string): number;
   create(key: string, value: JsonObject): Result<StoredObject, StorageErrorLike>;
   /** Fails with 'CONFLICT' when expectedModRevision is given and differs; 'NOT_FOUND' when absent. */
-  update(key: string, value: JsonObject, expectedModRevision?: number): Result<StoredObject, StorageErrorLike>;
+  update(
+    key: string,
+    value: JsonObject,
+    expectedModRevision?: number,
+  ): Result<StoredObject, StorageErrorLike>;
   /** Returns the deleted object with modRevision = the delete's revision. */
   delete(key: string, expectedModRevision?: number): Result<StoredObject, StorageErrorLike>;
   watch(prefix: string, opts: WatchOptions): Result<Watcher, StorageErrorLike>;

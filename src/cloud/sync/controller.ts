@@ -266,8 +266,7 @@ export class SyncController implements HubHandler {
       ns === undefined ? { group, version, kind, name } : { group, version, kind, namespace: ns, name };
     switch (kind) {
       case 'Device':
-        for (const a of this.devices.updateDevice(key, deleted ? undefined : (obj)))
-          this.dirty(a.node, a.key);
+        for (const a of this.devices.updateDevice(key, deleted ? undefined : obj)) this.dirty(a.node, a.key);
         return;
       case 'DeviceModel':
         for (const n of this.devices.referrersOf(key)) this.dirty(n, key);

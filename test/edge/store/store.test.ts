@@ -119,7 +119,9 @@ describe('edge store', () => {
     const bad = join(dir, 'bad.db');
     writeFileSync(bad, 'this is not sqlite'.repeat(100));
     const s = new EdgeStore({ path: bad });
-    expect(() => { s.open(); }).toThrow(EdgeStoreError);
+    expect(() => {
+      s.open();
+    }).toThrow(EdgeStoreError);
     try {
       s.open();
     } catch (e) {
