@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/controllers yet) */
+ 
 /**
  * The DaemonSet controller (pkg/controller/daemon): one pod per node the DaemonSet's pod would
  * fit on by nodeSelector, required node affinity and taints; nodes joining and leaving are

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/controllers yet) */
+ 
 /**
  * The Deployment controller, after pkg/controller/deployment: one ReplicaSet per pod template
  * (named <deployment>-<pod-template-hash>), RollingUpdate and Recreate, revisions and history

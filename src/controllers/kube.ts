@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/controllers yet) */
+ 
 /**
  * The controllers' only door to Kubernetes (DESIGN §1, §7): @kubernetes/client-node over the public
  * API, so the same code runs against the embedded control plane and a real kube-apiserver.

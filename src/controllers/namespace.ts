@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/controllers yet) */
+ 
 /**
  * The namespace controller (pkg/controller/namespace): a namespace being deleted (phase
  * Terminating, `kubernetes` in spec.finalizers) has every namespaced resource the API server

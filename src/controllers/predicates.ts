@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/controllers yet) */
+ 
 /**
  * Scheduling predicates shared by the scheduler and the DaemonSet controller, with upstream's
  * plugin semantics and failure reasons (kube-scheduler plugins NodeUnschedulable, TaintToleration,

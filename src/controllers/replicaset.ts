@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/controllers yet) */
+ 
 /**
  * The ReplicaSet controller (pkg/controller/replicaset): keeps `spec.replicas` active pods whose
  * controllerRef is the ReplicaSet, and reports replicas/ready/available in status.

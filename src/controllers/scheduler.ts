@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/controllers yet) */
+ 
 /**
  * The scheduler: binds pending pods (spec.schedulerName "default-scheduler", no nodeName) to a
  * node through the pods/binding subresource, with kube-scheduler's default filters (see

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/controllers yet) */
+ 
 /** Small pieces several controllers share: label selectors, template hashing, events, int-or-percent. */
 import { randomBytes } from 'node:crypto';
 import type {

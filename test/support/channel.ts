@@ -86,7 +86,7 @@ export class ChannelHarness {
       registry,
     );
     const sync = new SyncController(new KubeClient(this.kc, log), hub, log, registry, {
-      queue: { ackTimeoutMs: 2000 },
+      queue: { stallTimeoutMs: 30_000 },
       tickMs: 200,
       devices: opts.devices === true,
     });

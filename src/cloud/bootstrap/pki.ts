@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/cloud/bootstrap) */
+ 
 import type { V1Secret } from '@kubernetes/client-node';
 import { z } from 'zod';
 import {

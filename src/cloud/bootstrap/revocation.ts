@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/cloud/bootstrap) */
+ 
 import { EventEmitter } from 'node:events';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { errorMessage, type CertInfo, type Logger } from '../../common/index.js';

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node models are generated classes used as plain JSON data, as in src/cloud/kube (the eslint override does not list src/cloud/bootstrap) */
+ 
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import { errorMessage, type Logger } from '../../common/index.js';

@@ -148,8 +148,7 @@ export class SyncController implements HubHandler {
   ) {
     this.queueOpts = {
       window: hub.settings.windowSize,
-      ackTimeoutMs: 10_000,
-      maxAckTimeoutMs: 120_000,
+      stallTimeoutMs: 120_000,
       ...opts.queue,
     };
     this.maxWrites = opts.maxConcurrentWrites ?? 32;
@@ -175,12 +174,12 @@ export class SyncController implements HubHandler {
           this.metrics.sent.set(sum((q) => q.counters.sent));
         },
       }),
-      resent: new Gauge({
-        name: 'tether_sync_resent',
-        help: 'Downstream retransmissions after an ack timeout',
+      stalls: new Gauge({
+        name: 'tether_sync_stalled_sessions',
+        help: 'Edge sessions closed because an ack did not come in time (they resync on reconnect)',
         registers,
         collect: () => {
-          this.metrics.resent.set(sum((q) => q.counters.resent));
+          this.metrics.stalls.set(sum((q) => q.counters.stalls));
         },
       }),
       redundant: new Gauge({
@@ -335,7 +334,20 @@ export class SyncController implements HubHandler {
     if (s === undefined || q === undefined || !s.isOpen) return;
     // STYLE §6: a session whose socket does not drain gets nothing more until it does.
     if (s.buffered > this.hub.maxBufferedBytes) return;
-    for (const body of q.take(Date.now())) s.send(body);
+    const now = Date.now();
+    const waited = q.stalledFor(now);
+    if (waited > q.stallTimeoutMs) {
+      // DESIGN §2: resending on a live, ordered connection would only duplicate; a fresh session
+      // resyncs from the edge's inventory instead.
+      q.counters.stalls++;
+      this.log.warn(
+        { node, waitedMs: waited },
+        'edge has not acknowledged in time; closing its session to resync',
+      );
+      s.close('slow', `no acknowledgement for ${Math.round(waited / 1000)} s; reconnect and resync`);
+      return;
+    }
+    for (const body of q.take(now)) s.send(body);
   }
 
   // ── sessions (HubHandler) ────────────────────────────────────────────────────────────

@@ -27,21 +27,25 @@ interface Held {
 interface InFlight {
   readonly body: SyncBody;
   readonly id: ObjectKeyId;
-  sentAt: number;
-  attempts: number;
+  readonly sentAt: number;
 }
 
 export interface NodeQueueOptions {
   /** Max sync messages sent and not yet acked (DESIGN §2 window). */
   readonly window: number;
-  /** First retransmission after this long without an ack; doubles per attempt. */
-  readonly ackTimeoutMs: number;
-  readonly maxAckTimeoutMs: number;
+  /**
+   * A message unacked for this long means the session is stuck (see `stalledFor`). Nothing is
+   * retransmitted on a live connection: the WebSocket is ordered and reliable, so a resend could
+   * only duplicate what a slow edge is still storing. A stuck session is closed instead, and the
+   * reconnect's inventory decides what to send.
+   */
+  readonly stallTimeoutMs: number;
 }
 
 export interface QueueCounters {
   sent: number;
-  resent: number;
+  /** Sessions closed because an ack did not come within stallTimeoutMs. */
+  stalls: number;
   /** Upserts of a version the edge already held — must stay 0 (DESIGN §2). */
   redundant: number;
   acked: number;
@@ -66,7 +70,7 @@ export class NodeQueue {
   private nextSeq = 1;
   /** Until the inventory arrives, the queue does not know what the edge holds: it sends nothing. */
   private ready = false;
-  readonly counters: QueueCounters = { sent: 0, resent: 0, redundant: 0, acked: 0, nacked: 0 };
+  readonly counters: QueueCounters = { sent: 0, stalls: 0, redundant: 0, acked: 0, nacked: 0 };
 
   constructor(
     readonly node: NodeName,
@@ -102,26 +106,17 @@ export class NodeQueue {
     this.ready = false;
   }
 
-  /** Messages to send now: retransmissions that are due, then new ones, within the window. */
+  /** Messages to send now, within the window. */
   take(now: number): SyncBody[] {
     if (!this.ready) return [];
     const out: SyncBody[] = [];
-    for (const f of this.inflight.values()) {
-      const timeout = Math.min(this.opts.maxAckTimeoutMs, this.opts.ackTimeoutMs * 2 ** (f.attempts - 1));
-      if (now - f.sentAt >= timeout) {
-        f.sentAt = now;
-        f.attempts++;
-        this.counters.resent++;
-        out.push(f.body);
-      }
-    }
     for (const [id, key] of this.dirty) {
       if (this.inflight.size >= this.opts.window) break;
       if (this.inflightByKey.has(id)) continue; // one version per object on the wire; it goes after the ack
       this.dirty.delete(id);
       const body = this.decide(id, key);
       if (body === undefined) continue;
-      this.inflight.set(body.seq, { body, id, sentAt: now, attempts: 1 });
+      this.inflight.set(body.seq, { body, id, sentAt: now });
       this.inflightByKey.set(id, body.seq);
       this.counters.sent++;
       out.push(body);
@@ -181,6 +176,17 @@ export class NodeQueue {
   private settle(seq: number, f: InFlight): void {
     this.inflight.delete(seq);
     if (this.inflightByKey.get(f.id) === seq) this.inflightByKey.delete(f.id);
+  }
+
+  /** How long the oldest unacked message has waited (0 when none): over stallTimeoutMs the session is stuck. */
+  stalledFor(now: number): number {
+    let oldest = now;
+    for (const f of this.inflight.values()) oldest = Math.min(oldest, f.sentAt);
+    return now - oldest;
+  }
+
+  get stallTimeoutMs(): number {
+    return this.opts.stallTimeoutMs;
   }
 
   /** Counts an upsert the edge reported as already held (its redundant-receive signal). */

@@ -84,7 +84,7 @@ describe('bootstrap — join, tokens, CA in Kubernetes, revocation, rotation', (
       joins,
     );
     sync = new SyncController(new KubeClient(kc, log), hub, log, registry, {
-      queue: { ackTimeoutMs: 2000 },
+      queue: { stallTimeoutMs: 30_000 },
       tickMs: 200,
     });
     hub.setHandler(edgeSecurity(sync, { revocations, rotation, hub, log }));

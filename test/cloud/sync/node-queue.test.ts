@@ -30,7 +30,7 @@ class World {
   resolve = (key: ObjectKey): Desired | undefined => this.objects.get(keyId(key));
 }
 
-const opts = { window: 4, ackTimeoutMs: 1000, maxAckTimeoutMs: 8000 };
+const opts = { window: 4, stallTimeoutMs: 1000 };
 const cm = (n: number): ObjectKey => configMapKey('default', `cm${n}`);
 const ackAll = (q: NodeQueue, sent: SyncBody[]): void => {
   for (const s of sent) expect(q.ack(s.seq)).toBe(true);
@@ -120,17 +120,19 @@ describe('cloud sync — node queue', () => {
     expect(q.take(0)).toMatchObject([{ op: 'upsert', uid: 'new-uid' }]);
   });
 
-  it('node queue — retransmits unacked messages with doubling timeouts', () => {
+  it('node queue — nothing is resent on a live connection; the wait of the oldest unacked message is reported', () => {
     const w = new World();
     w.set(cm(1));
+    w.set(cm(2));
     const q = new NodeQueue(nodeName('n1'), opts, w.resolve);
-    q.applyInventory([], [cm(1)]);
-    const [first] = q.take(0);
-    expect(q.take(999)).toEqual([]);
-    expect(q.take(1000)).toEqual([first]);
-    expect(q.take(2999)).toEqual([]);
-    expect(q.take(3000)).toEqual([first]);
-    expect(q.counters.resent).toBe(2);
+    q.applyInventory([], [cm(1), cm(2)]);
+    const sent = q.take(0);
+    expect(sent).toHaveLength(2);
+    expect(q.take(5000)).toEqual([]); // an ordered, reliable link: a resend could only duplicate
+    expect(q.stalledFor(5000)).toBe(5000);
+    expect(q.ack(sent[0]!.seq)).toBe(true);
+    expect(q.ack(sent[1]!.seq)).toBe(true);
+    expect(q.stalledFor(6000)).toBe(0);
   });
 
   it('node queue — a disconnect returns in-flight objects to the queue; acks from the old link are ignored', () => {
