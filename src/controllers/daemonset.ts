@@ -1,4 +1,3 @@
- 
 /**
  * The DaemonSet controller (pkg/controller/daemon): one pod per node the DaemonSet's pod would
  * fit on by nodeSelector, required node affinity and taints; nodes joining and leaving are

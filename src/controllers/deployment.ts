@@ -1,4 +1,3 @@
- 
 /**
  * The Deployment controller, after pkg/controller/deployment: one ReplicaSet per pod template
  * (named <deployment>-<pod-template-hash>), RollingUpdate and Recreate, revisions and history

@@ -1,4 +1,3 @@
- 
 /**
  * The controllers' only door to Kubernetes (DESIGN §1, §7): @kubernetes/client-node over the public
  * API, so the same code runs against the embedded control plane and a real kube-apiserver.

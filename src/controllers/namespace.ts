@@ -1,4 +1,3 @@
- 
 /**
  * The namespace controller (pkg/controller/namespace): a namespace being deleted (phase
  * Terminating, `kubernetes` in spec.finalizers) has every namespaced resource the API server

@@ -1,4 +1,3 @@
- 
 /**
  * The node lifecycle controller (pkg/controller/nodelifecycle), with Tether's edge rule.
  *

@@ -1,4 +1,3 @@
- 
 /**
  * Scheduling predicates shared by the scheduler and the DaemonSet controller, with upstream's
  * plugin semantics and failure reasons (kube-scheduler plugins NodeUnschedulable, TaintToleration,

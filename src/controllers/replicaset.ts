@@ -1,4 +1,3 @@
- 
 /**
  * The ReplicaSet controller (pkg/controller/replicaset): keeps `spec.replicas` active pods whose
  * controllerRef is the ReplicaSet, and reports replicas/ready/available in status.

@@ -1,4 +1,3 @@
- 
 /**
  * The scheduler: binds pending pods (spec.schedulerName "default-scheduler", no nodeName) to a
  * node through the pods/binding subresource, with kube-scheduler's default filters (see

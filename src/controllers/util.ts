@@ -1,4 +1,3 @@
- 
 /** Small pieces several controllers share: label selectors, template hashing, events, int-or-percent. */
 import { randomBytes } from 'node:crypto';
 import type {

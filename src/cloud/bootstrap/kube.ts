@@ -1,4 +1,3 @@
- 
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { apiStatus } from './errors.js';
 

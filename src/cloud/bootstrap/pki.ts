@@ -1,4 +1,3 @@
- 
 import type { V1Secret } from '@kubernetes/client-node';
 import { z } from 'zod';
 import {

@@ -1,4 +1,3 @@
- 
 import { EventEmitter } from 'node:events';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { errorMessage, type CertInfo, type Logger } from '../../common/index.js';

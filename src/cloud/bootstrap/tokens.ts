@@ -1,4 +1,3 @@
- 
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import { errorMessage, type Logger } from '../../common/index.js';
