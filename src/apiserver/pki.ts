@@ -3,82 +3,34 @@
  * client certificates (CN = user, O = groups, as upstream's x509 authenticator reads them).
  * Everything is persisted in the data dir so restarts keep the same identity.
  */
-import { webcrypto } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import 'reflect-metadata'; // tsyringe (used by @peculiar/x509) needs it loaded first
-import * as x509 from '@peculiar/x509';
+import { CertificateAuthority as SharedCa, type CertAndKey } from '../common/index.js';
 
-type CryptoKey = webcrypto.CryptoKey;
-const crypto = webcrypto;
-x509.cryptoProvider.set(crypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
-export interface KeyPairPem {
-  certPem: string;
-  keyPem: string;
-}
+export type KeyPairPem = CertAndKey;
 
-async function exportKey(key: CryptoKey): Promise<string> {
-  const der = await crypto.subtle.exportKey('pkcs8', key);
-  const b64 = Buffer.from(der)
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n');
-  return `-----BEGIN PRIVATE KEY-----\n${b64.trimEnd()}\n-----END PRIVATE KEY-----\n`;
-}
-
-async function importKey(pem: string): Promise<CryptoKey> {
-  const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
-  return crypto.subtle.importKey('pkcs8', Buffer.from(b64, 'base64'), ALG, true, ['sign']);
-}
-
-function escapeRdn(v: string): string {
-  return v.replace(/([,+"\\<>;=])/g, '\\$1');
-}
-
+/** The API server's CA: the shared PKI (src/common/pki.ts) plus where its files live. */
 export class CertificateAuthority {
-  private constructor(
-    readonly certPem: string,
-    readonly keyPem: string,
-    private readonly cert: x509.X509Certificate,
-    private readonly key: CryptoKey,
-  ) {}
+  private constructor(private readonly ca: SharedCa) {}
+
+  get certPem(): string {
+    return this.ca.certPem;
+  }
+
+  get keyPem(): string {
+    return this.ca.keyPem;
+  }
 
   static async create(commonName = 'tether-ca'): Promise<CertificateAuthority> {
-    const keys = await crypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      name: `CN=${escapeRdn(commonName)}`,
-      keys,
-      signingAlgorithm: ALG,
-      notBefore: new Date(Date.now() - 3600_000),
-      notAfter: new Date(Date.now() + 10 * YEAR_MS),
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-          true,
-        ),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      ],
-    });
-    return new CertificateAuthority(
-      cert.toString('pem') + '\n',
-      await exportKey(keys.privateKey),
-      cert,
-      keys.privateKey,
-    );
+    return new CertificateAuthority(await SharedCa.create(commonName));
   }
 
   static async load(certPem: string, keyPem: string): Promise<CertificateAuthority> {
-    return new CertificateAuthority(
-      certPem,
-      keyPem,
-      new x509.X509Certificate(certPem),
-      await importKey(keyPem),
-    );
+    return new CertificateAuthority(await SharedCa.load(certPem, keyPem));
   }
 
   /** Loads `<dir>/ca.crt` + `ca.key`, creating them on first use. */
@@ -94,54 +46,14 @@ export class CertificateAuthority {
     return ca;
   }
 
-  private async issue(
-    subject: string,
-    usages: x509.ExtendedKeyUsage[],
-    san: x509.JsonGeneralNames | undefined,
-    validMs: number,
-  ): Promise<KeyPairPem> {
-    const keys = await crypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
-    const exts: x509.Extension[] = [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension(usages),
-      await x509.AuthorityKeyIdentifierExtension.create(this.cert.publicKey),
-    ];
-    if (san !== undefined) exts.push(new x509.SubjectAlternativeNameExtension(san));
-    const cert = await x509.X509CertificateGenerator.create({
-      subject,
-      issuer: this.cert.subject,
-      publicKey: keys.publicKey,
-      signingKey: this.key,
-      signingAlgorithm: ALG,
-      notBefore: new Date(Date.now() - 3600_000),
-      notAfter: new Date(Date.now() + validMs),
-      extensions: exts,
-    });
-    return { certPem: cert.toString('pem') + '\n', keyPem: await exportKey(keys.privateKey) };
-  }
-
   /** A serving certificate for the given DNS names and IP addresses. */
   issueServing(dnsNames: readonly string[], ips: readonly string[]): Promise<KeyPairPem> {
-    const san: x509.JsonGeneralNames = [
-      ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
-      ...ips.map((value) => ({ type: 'ip' as const, value })),
-    ];
-    return this.issue(
-      `CN=${escapeRdn(dnsNames[0] ?? 'tether-apiserver')}`,
-      [x509.ExtendedKeyUsage.serverAuth],
-      san,
-      YEAR_MS,
-    );
+    return this.ca.issueServer(dnsNames[0] ?? 'tether-apiserver', { dnsNames, ips, validMs: YEAR_MS });
   }
 
-  /** A client certificate: CN = user name, one O per group (upstream x509 authenticator). */
+  /** A client certificate: CN = user, one O per group (upstream x509 authenticator). */
   issueClient(user: string, groups: readonly string[], validMs = YEAR_MS): Promise<KeyPairPem> {
-    const subject = [`CN=${escapeRdn(user)}`, ...groups.map((g) => `O=${escapeRdn(g)}`)].join(', ');
-    return this.issue(subject, [x509.ExtendedKeyUsage.clientAuth], undefined, validMs);
+    return this.ca.issueClient(user, groups, { validMs });
   }
 }
 
@@ -162,10 +74,13 @@ export async function loadOrIssueServing(
   }
   if (existsSync(crt) && existsSync(key)) {
     const certPem = readFileSync(crt, 'utf8');
-    const cert = new x509.X509Certificate(certPem);
-    const sanExt = cert.getExtension(x509.SubjectAlternativeNameExtension);
-    const have = new Set((sanExt?.names.toJSON() ?? []).map((n) => n.value));
-    const fresh = cert.notAfter.getTime() - Date.now() > 30 * 24 * 3600 * 1000;
+    const cert = new X509Certificate(certPem);
+    // node prints SANs as "DNS:localhost, IP Address:127.0.0.1"
+    const have = new Set(
+      (cert.subjectAltName ?? '').split(', ').map((n) => n.replace(/^(DNS|IP Address):/, '')),
+    );
+    if (have.has('0:0:0:0:0:0:0:1')) have.add('::1'); // node spells IPv6 SANs out in full
+    const fresh = new Date(cert.validTo).getTime() - Date.now() > 30 * 24 * 3600 * 1000;
     if (fresh && [...dns, ...ips].every((n) => have.has(n)))
       return { certPem, keyPem: readFileSync(key, 'utf8') };
   }
