@@ -2,35 +2,13 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/index.js';
 import { CloudConfigSchema, EdgeConfigSchema, loadConfig } from './config.js';
+import { untilSignal } from './signals.js';
 import { registerEdgeHealth } from './commands/edge-health.js';
 import { registerEdgeJoin } from './commands/join.js';
 import { registerNode } from './commands/node.js';
 import { registerToken } from './commands/token.js';
 
 const VERSION = '0.1.0';
-
-/** Waits for SIGINT/SIGTERM, then stops cleanly (a second signal forces exit). */
-function untilSignal(stop: () => Promise<void>): void {
-  // Components unref their timers so they never hold a test process open; a daemon must live
-  // on while it waits (an edge in back-off with nothing else scheduled would otherwise exit).
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  let stopping = false;
-  const onSignal = (sig: string): void => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    clearInterval(keepAlive);
-    console.error(`\n${sig}: stopping…`);
-    stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        console.error(`error while stopping: ${errorMessage(e)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-}
 
 function port(v: string, flag: string): number {
   const n = Number(v);

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { untilSignal } from '../signals.js';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { stringify } from 'yaml';
-import { errorMessage } from '../../common/index.js';
 import { joinCloud } from '../../edge/bootstrap/index.js';
 import { EdgeConfigSchema, loadConfig, validateConfig } from '../config.js';
 import { nodeNameArg } from './token.js';
@@ -30,30 +30,6 @@ function cloudArg(v: string): string {
   const u = v.replace(/\/$/, '');
   if (!/^wss:\/\/[^/\s]+$/.test(u)) throw new InvalidArgumentError('expected wss://HOST:PORT.');
   return u;
-}
-
-/**
- * Runs until SIGINT/SIGTERM, then stops cleanly (a second signal forces exit). Same contract as
- * main.ts's: components unref their timers, so a daemon keeps itself alive while it waits.
- */
-export function runUntilSignal(stop: () => Promise<void>): void {
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  let stopping = false;
-  const onSignal = (sig: string): void => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    clearInterval(keepAlive);
-    console.error(`\n${sig}: stopping…`);
-    stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        console.error(`error while stopping: ${errorMessage(e)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 }
 
 interface JoinOpts {
@@ -171,6 +147,6 @@ export function registerEdgeJoin(edgeCommand: Command): void {
       const { startEdge } = await import('../edge.js');
       const e = await startEdge(fromFile);
       console.error(`tether edge: node ${fromFile.nodeName} started; cloud ${fromFile.cloud.url}`);
-      runUntilSignal(() => e.stop());
+      untilSignal(() => e.stop());
     });
 }
