@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelHarness, eventually } from '../support/channel.js';
+import { OwnContainerd } from '../support/containerd.js';
 import { kubectl } from '../support/controlplane.js';
 import { fetchHealth } from '../../src/cli/commands/edge-health.js';
 import { tether } from '../support/procs.js';
@@ -18,7 +17,6 @@ import {
 
 // A containerd of this test's own (as test/edge/pods/runtime-loss.test.ts does): stopping the
 // shared test instance would break every other test running beside this one.
-const SHARED_CONFIG = '/etc/tether-test/containerd.toml';
 
 interface Condition {
   type: string;
@@ -37,33 +35,16 @@ describe('edge health end to end (tether edge run, own containerd)', () => {
   const h = new ChannelHarness();
   let dir: string;
   let socket: string;
-  let containerd: ChildProcess | undefined;
   let edge: EdgeProcess | undefined;
 
-  async function startContainerd(): Promise<void> {
-    containerd = spawn('containerd', ['--config', path.join(dir, 'containerd.toml')], { stdio: 'ignore' });
-    await eventually(() => existsSync(socket), 'containerd socket', 20_000);
-  }
-  async function killContainerd(signal: NodeJS.Signals): Promise<void> {
-    const c = containerd;
-    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill(signal);
-    await exited;
-    containerd = undefined;
-  }
+  let own: OwnContainerd;
+  const startContainerd = (): Promise<void> => own.start();
+  const killContainerd = (signal: NodeJS.Signals): Promise<void> => own.kill(signal);
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'tether-eh-'));
-    socket = path.join(dir, 'state', 'containerd.sock');
-    const shared = await readFile(SHARED_CONFIG, 'utf8');
-    await writeFile(
-      path.join(dir, 'containerd.toml'),
-      shared
-        .replaceAll('/var/lib/tether-test/containerd', path.join(dir, 'root'))
-        .replaceAll('/run/tether-test/containerd', path.join(dir, 'state'))
-        .replaceAll('/run/tether-test/runc', path.join(dir, 'runc')),
-    );
+    own = new OwnContainerd(dir);
+    socket = own.socket;
     await startContainerd();
     await h.start();
     await h.startCloud();
@@ -72,7 +53,7 @@ describe('edge health end to end (tether edge run, own containerd)', () => {
   afterAll(async () => {
     if (edge !== undefined) {
       // Whatever the edge left in this containerd goes with it (the pod of the second test).
-      if (containerd === undefined) await startContainerd();
+      if (!own.running) await startContainerd();
       const rt = newRuntime(socket);
       await rt.start();
       await removeEdgeProcess(edge, rt);

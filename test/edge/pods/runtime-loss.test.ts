@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +7,7 @@ import type { CriRuntime } from '../../../src/edge/cri/index.js';
 import { PodManager } from '../../../src/edge/pods/index.js';
 import { EdgeStore } from '../../../src/edge/store/index.js';
 import { removeCgroupTree } from '../cri/helpers.js';
+import { OwnContainerd } from '../../support/containerd.js';
 import {
   SHELL_IMAGE,
   containerId,
@@ -26,39 +25,20 @@ import {
 
 // A containerd of this test's own (STACK.md: own root, state, socket and runc root; ~0.2 s to
 // start), so it can be killed and restarted without touching the shared test instance.
-const SHARED_CONFIG = '/etc/tether-test/containerd.toml';
 
 let dir: string;
 let socket: string;
-let containerd: ChildProcess | undefined;
 let rt: CriRuntime;
 let env: Env;
 
-async function startContainerd(): Promise<void> {
-  containerd = spawn('containerd', ['--config', path.join(dir, 'containerd.toml')], { stdio: 'ignore' });
-  await waitFor('containerd socket', () => (existsSync(socket) ? true : undefined), 20_000, 50);
-}
-
-async function killContainerd(signal: NodeJS.Signals): Promise<void> {
-  const c = containerd;
-  if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill(signal);
-  await exited;
-  containerd = undefined;
-}
+let own: OwnContainerd;
+const startContainerd = (): Promise<void> => own.start();
+const killContainerd = (signal: NodeJS.Signals): Promise<void> => own.kill(signal);
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tether-rl-'));
-  socket = path.join(dir, 'state', 'containerd.sock');
-  const shared = await readFile(SHARED_CONFIG, 'utf8');
-  await writeFile(
-    path.join(dir, 'containerd.toml'),
-    shared
-      .replaceAll('/var/lib/tether-test/containerd', path.join(dir, 'root'))
-      .replaceAll('/run/tether-test/containerd', path.join(dir, 'state'))
-      .replaceAll('/run/tether-test/runc', path.join(dir, 'runc')),
-  );
+  own = new OwnContainerd(dir);
+  socket = own.socket;
   await startContainerd();
   rt = newRuntime(socket);
   await rt.start();
@@ -88,7 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env.manager.stop();
-  if (containerd === undefined) await startContainerd();
+  if (!own.running) await startContainerd();
   await removeRunSandboxes(rt, env.run).catch(() => undefined);
   await rt.stop();
   await killContainerd('SIGTERM');
