@@ -2,6 +2,7 @@ export {
   EdgeStore,
   type ApplyOutcome,
   type EdgeStoreOptions,
+  type LoggedChange,
   type OutboxItem,
   type StoredObject,
   type StoreChange,

@@ -64,4 +64,24 @@ export const MIGRATIONS: readonly string[] = [
     last_online INTEGER
   ) STRICT;
   `,
+  // 3: change log for the metaserver's watch (docs/metaserver.md): one row per local revision,
+  // bounded by EdgeStoreOptions.changeRetention. \`body\` is the object after an upsert or the last
+  // held object of a delete; \`prev\` the object before an upsert, so a watch with a selector can
+  // turn "stopped matching" into DELETED as the API server does. changeFloor: the oldest
+  // revision a watch can resume from (all later changes are in the log); an existing store starts
+  // its log at its current revision.
+  `
+  CREATE TABLE changes (
+    rev INTEGER PRIMARY KEY,
+    grp TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    prev TEXT
+  ) STRICT;
+  INSERT INTO meta (k, v) VALUES ('changeFloor', CAST(MAX(
+    COALESCE((SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'localRev'), 0),
+    COALESCE((SELECT MAX(local_rev) FROM objects), 0)) AS TEXT))
+    ON CONFLICT(k) DO UPDATE SET v = excluded.v;
+  `,
 ];

@@ -48,13 +48,40 @@ export interface OutboxItem {
 }
 
 export type StoreChange =
-  | { readonly type: 'upsert'; readonly object: StoredObject }
-  | { readonly type: 'delete'; readonly key: ObjectKey; readonly uid: Uid; readonly localRev: number };
+  | {
+      readonly type: 'upsert';
+      readonly object: StoredObject;
+      /** The object this upsert replaced, if the store held one (for local watches' selectors). */
+      readonly previous?: JsonObject;
+    }
+  | {
+      readonly type: 'delete';
+      readonly key: ObjectKey;
+      readonly uid: Uid;
+      readonly localRev: number;
+      /** The last object the store held (a local watch's DELETED event carries it). */
+      readonly object?: JsonObject;
+    };
+
+/** One entry of the store's change log (migration 3), as a local watch replays it. */
+export interface LoggedChange {
+  readonly rev: number;
+  readonly type: 'upsert' | 'delete';
+  /** The object after an upsert, or the last object held before a delete. */
+  readonly object: JsonObject;
+  /** The object an upsert replaced, when there was one. */
+  readonly previous?: JsonObject;
+}
 
 export interface EdgeStoreOptions {
   readonly path: string;
   readonly registry?: Registry;
   readonly now?: () => number;
+  /**
+   * How many recent changes the change log keeps for local watches to resume from (default
+   * 10,000); a watch from an older revision gets 410 Gone and relists.
+   */
+  readonly changeRetention?: number;
 }
 
 interface ObjectRow {
@@ -95,9 +122,12 @@ export class EdgeStore {
   };
   private localRev = 0;
   private orderNo = 0;
+  private changeFloor = 0;
+  private readonly retention: number;
 
   constructor(private readonly opts: EdgeStoreOptions) {
     this.now = opts.now ?? Date.now;
+    this.retention = Math.max(1, Math.floor(opts.changeRetention ?? 10_000));
     const registers = opts.registry === undefined ? [] : [opts.registry];
     this.metrics = {
       applied: new Counter({
@@ -162,6 +192,7 @@ export class EdgeStore {
       this.orderNo = (
         db.prepare('SELECT COALESCE(MAX(order_no), 0) AS o FROM outbox').get() as { o: number }
       ).o;
+      this.changeFloor = Number(this.getMeta('changeFloor') ?? 0);
     } catch (e) {
       if (e instanceof EdgeStoreError) throw e;
       throw translate(e, `opening edge store ${this.opts.path}`);
@@ -203,12 +234,13 @@ export class EdgeStore {
     try {
       outcome = this.conn.transaction((): ApplyOutcome => {
         const existing = this.conn
-          .prepare('SELECT uid, resource_version FROM objects WHERE key_id = ?')
-          .get(id) as { uid: string; resource_version: string } | undefined;
+          .prepare('SELECT uid, resource_version, body FROM objects WHERE key_id = ?')
+          .get(id) as { uid: string; resource_version: string; body: string } | undefined;
         if (msg.op === 'upsert') {
           if (existing?.uid === msg.uid && existing.resource_version === msg.resourceVersion)
             return 'duplicate';
           const localRev = this.bumpRev();
+          const body = JSON.stringify(msg.object);
           this.conn
             .prepare(
               `INSERT INTO objects (key_id, grp, version, kind, namespace, name, uid, resource_version, body, local_rev, updated_at)
@@ -225,10 +257,11 @@ export class EdgeStore {
               name: msg.key.name,
               uid: msg.uid,
               rv: msg.resourceVersion,
-              body: JSON.stringify(msg.object),
+              body,
               localRev,
               now: this.now(),
             });
+          this.logChange(localRev, msg.key, 'upsert', body, existing?.body);
           change = {
             type: 'upsert',
             object: {
@@ -238,6 +271,7 @@ export class EdgeStore {
               object: msg.object,
               localRev,
             },
+            ...(existing === undefined ? {} : { previous: JSON.parse(existing.body) as JsonObject }),
           };
           return 'applied';
         }
@@ -245,7 +279,14 @@ export class EdgeStore {
         if (existing?.uid !== msg.uid) return 'absent';
         const localRev = this.bumpRev();
         this.conn.prepare('DELETE FROM objects WHERE key_id = ?').run(id);
-        change = { type: 'delete', key: msg.key, uid: msg.uid, localRev };
+        this.logChange(localRev, msg.key, 'delete', existing.body, undefined);
+        change = {
+          type: 'delete',
+          key: msg.key,
+          uid: msg.uid,
+          localRev,
+          object: JSON.parse(existing.body) as JsonObject,
+        };
         return 'applied';
       })();
     } catch (e) {
@@ -263,6 +304,59 @@ export class EdgeStore {
       .prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v')
       .run('localRev', String(this.localRev));
     return this.localRev;
+  }
+
+  /**
+   * Appends to the change log inside the caller's transaction, so the log never disagrees with
+   * the objects table. Trimmed in batches (every 256 revisions) to keep the write path cheap.
+   */
+  private logChange(
+    rev: number,
+    key: ObjectKey,
+    type: 'upsert' | 'delete',
+    body: string,
+    prev: string | undefined,
+  ): void {
+    this.conn
+      .prepare('INSERT INTO changes (rev, grp, kind, type, body, prev) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(rev, key.group, key.kind, type, body, prev ?? null);
+    if (rev % 256 === 0 && rev - this.retention > this.changeFloor) {
+      const floor = rev - this.retention;
+      this.conn.prepare('DELETE FROM changes WHERE rev <= ?').run(floor);
+      this.conn
+        .prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v')
+        .run('changeFloor', String(floor));
+      this.changeFloor = floor;
+    }
+  }
+
+  /**
+   * The changes of one kind after revision `after`, oldest first, for a local watch to replay;
+   * `undefined` when the log no longer reaches back that far (the caller answers 410 Gone).
+   */
+  changesSince(after: number, filter: { group: string; kind: string }): LoggedChange[] | undefined {
+    if (after < this.changeFloor) return undefined;
+    const rows = this.conn
+      .prepare(
+        'SELECT rev, type, body, prev FROM changes WHERE rev > ? AND grp = ? AND kind = ? ORDER BY rev',
+      )
+      .all(after, filter.group, filter.kind) as {
+      rev: number;
+      type: string;
+      body: string;
+      prev: string | null;
+    }[];
+    return rows.map((r) => ({
+      rev: r.rev,
+      type: r.type === 'delete' ? 'delete' : 'upsert',
+      object: JSON.parse(r.body) as JsonObject,
+      ...(r.prev === null ? {} : { previous: JSON.parse(r.prev) as JsonObject }),
+    }));
+  }
+
+  /** The oldest revision a local watch can resume from (see `changesSince`). */
+  get oldestResumableRevision(): number {
+    return this.changeFloor;
   }
 
   private emit(c: StoreChange): void {
