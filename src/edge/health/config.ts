@@ -10,6 +10,7 @@ export const BUILTIN_UNITS = [
   'memory',
   'disk',
   'inodes',
+  'imagefs',
   'pids',
   'thermal',
   'runtime',
@@ -89,6 +90,17 @@ export const UNIT_DEFAULTS: Record<BuiltinUnit | 'mapper', UnitSettings> = {
     timeoutMs: 5 * S,
     critical: true,
     weight: 1,
+    judging: score(0.85, 0.95, 'higher-is-worse'),
+  },
+  // used fraction of the image filesystem (the container runtime's root), when it is configured
+  imagefs: {
+    enabled: true,
+    sampleIntervalMs: 30 * S,
+    window: 1,
+    freshnessMs: 120 * S,
+    timeoutMs: 5 * S,
+    critical: true,
+    weight: 2,
     judging: score(0.85, 0.95, 'higher-is-worse'),
   },
   // processes+threads / pid_max
@@ -233,6 +245,23 @@ export const healthConfigSchema = z.strictObject({
   root: z.string().min(1).default('/'),
   /** Directory whose filesystem the disk and inodes units watch (the edge data directory). */
   dataDir: z.string().min(1).optional(),
+  /**
+   * Directory on the container runtime's image filesystem (e.g. containerd's root); the imagefs
+   * unit watches it, as the kubelet's imagefs.available signal does. Absent: no imagefs unit.
+   */
+  imageFsDir: z.string().min(1).optional(),
+  /**
+   * Node pressure conditions (MemoryPressure, DiskPressure, PIDPressure) derived from the
+   * memory, disk/inodes/imagefs and pids units: pressure when a unit reaches `on` (its critical
+   * threshold by default, like the kubelet's hard eviction thresholds), held for
+   * `transitionPeriodMs` after it ends (the kubelet's evictionPressureTransitionPeriod, 5 m).
+   */
+  pressure: z
+    .strictObject({
+      on: z.enum(['critical', 'warn']).default('critical'),
+      transitionPeriodMs: z.number().int().min(0).default(300_000),
+    })
+    .prefault({}),
   /** How often the library re-evaluates freshness and the verdict between samples. */
   evaluateIntervalMs: ms.default(1000),
   startup: z

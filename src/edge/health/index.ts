@@ -54,5 +54,13 @@ export {
   type StartupCheckOptions,
   type StartupReport,
 } from './startup.js';
-export { HealthMonitor, type HealthMonitorDeps } from './monitor.js';
+export { HealthMonitor, nodePressureConditions, type HealthMonitorDeps } from './monitor.js';
+export {
+  PRESSURE_CONDITIONS,
+  PRESSURE_CONDITION_TYPES,
+  PressureTracker,
+  type NodeConditionReport,
+  type NodeConditionStatus,
+  type PressureConditionType,
+} from './pressure.js';
 export * from './probes.js';

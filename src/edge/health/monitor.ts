@@ -9,6 +9,7 @@ import {
 } from '../../common/index.js';
 import { parseHealthConfig, type HealthConfig } from './config.js';
 import { StateLibrary } from './library.js';
+import { PressureTracker, type NodeConditionReport } from './pressure.js';
 import { UnitRunner } from './runner.js';
 import {
   CLEAN_SHUTDOWN_LOG_MESSAGE,
@@ -62,9 +63,12 @@ export class HealthMonitor implements Component {
   private library: StateLibrary | undefined;
   private runner: UnitRunner | undefined;
   private report: StartupReport | undefined;
+  /** Outlives restarts: a pressure seen before a restart still holds its transition period. */
+  private readonly pressure: PressureTracker;
 
   constructor(private readonly deps: HealthMonitorDeps) {
     this.config = parseHealthConfig(deps.config);
+    this.pressure = new PressureTracker(this.config.pressure);
     this.logger = deps.logger ?? silentLogger();
     this.now = deps.now ?? (() => new Date());
   }
@@ -93,6 +97,11 @@ export class HealthMonitor implements Component {
     const library = new StateLibrary(libOpts);
     this.library = library;
     for (const l of this.pendingListeners) this.disposables.add(library.on(l));
+    this.disposables.add(
+      library.on((e) => {
+        this.pressure.observe(e);
+      }),
+    );
     this.disposables.add(
       library.on((e) => {
         if (e.type === 'verdict-changed') {
@@ -180,6 +189,19 @@ export class HealthMonitor implements Component {
     return this.library.evaluate();
   }
 
+  /** The current state without side effects (no events, nothing persisted); undefined when not running. */
+  snapshot(): Evaluation | undefined {
+    return this.library?.snapshot();
+  }
+
+  /**
+   * MemoryPressure, DiskPressure and PIDPressure from the memory, disk/inodes/imagefs and pids
+   * units, with the kubelet's reasons (see pressure.ts); Unknown while not running.
+   */
+  pressureConditions(): NodeConditionReport[] {
+    return this.pressure.conditions(this.library?.snapshot());
+  }
+
   /** Subscribes to verdict/unit events; may be called before start(). */
   on(listener: (e: HealthEvent) => void): () => void {
     if (this.library === undefined) {
@@ -254,4 +276,12 @@ export class HealthMonitor implements Component {
     });
     return failures;
   }
+}
+
+/**
+ * A node condition source (src/edge/node ConditionSource) with the three pressure conditions:
+ * `conditionSources: [edgeHealthyCondition(health), nodePressureConditions(health)]`.
+ */
+export function nodePressureConditions(health: HealthMonitor): { conditions(): NodeConditionReport[] } {
+  return { conditions: () => health.pressureConditions() };
 }

@@ -91,6 +91,7 @@ export async function createBuiltinUnits(
     add('disk', diskUsageSampler(config.dataDir));
     add('inodes', inodeUsageSampler(config.dataDir));
   }
+  if (config.imageFsDir !== undefined) add('imagefs', diskUsageSampler(config.imageFsDir));
   add('pids', pidPressureSampler(root));
   if ((await thermalZones(root)).length > 0) add('thermal', thermalSampler(root));
 

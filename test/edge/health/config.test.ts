@@ -20,6 +20,7 @@ describe('health config', () => {
       root: '/',
       evaluateIntervalMs: 1000,
       startup: { deadlineMs: 5000, uncleanShutdownHoldMs: 600_000, logTailBytes: 65536 },
+      pressure: { on: 'critical', transitionPeriodMs: 300_000 },
       rule: { kind: 'default', unknownCritical: 'degraded', unknownNonCritical: 'ignore' },
       units: {},
     });
