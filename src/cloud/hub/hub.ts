@@ -62,6 +62,14 @@ export interface HubHandler {
   sessionClosed(s: EdgeSession, reason: CloseReason): void;
 }
 
+/** Stream frames (issue 8) go to this handler instead of the HubHandler. */
+export interface StreamFrameHandler {
+  frame(s: EdgeSession, env: Envelope): void;
+  sessionClosed(s: EdgeSession): void;
+}
+
+const STREAM_KINDS: ReadonlySet<string> = new Set(['streamData', 'streamWindow', 'streamClose']);
+
 /** Serves the edge bootstrap (token + CSR → certificate) on the same port, without a client certificate. */
 export interface BootstrapHandler {
   /** `source.remoteAddress` keys the failed-attempt rate limit (docs/security.md). */
@@ -94,6 +102,7 @@ export class Hub {
   private readonly sessions = new Map<NodeName, EdgeSession>();
   private readonly metrics;
   private handler: HubHandler | undefined;
+  private streams: StreamFrameHandler | undefined;
 
   constructor(
     config: HubConfig,
@@ -146,6 +155,11 @@ export class Hub {
 
   setHandler(h: HubHandler): void {
     this.handler = h;
+  }
+
+  /** Routes streamData/streamWindow/streamClose to the stream relay (without one they are dropped). */
+  setStreamHandler(h: StreamFrameHandler): void {
+    this.streams = h;
   }
 
   get settings(): SessionSettings {
@@ -274,6 +288,8 @@ export class Hub {
       this.metrics.bytesOut.inc(sess.bytesOut);
       log.info({ reason, session: sess.id }, 'edge session closed');
       if (sess.greeted) handler.sessionClosed(sess, reason);
+      // Contract §10: a link drop ends every stream of that session.
+      this.streams?.sessionClosed(sess);
     });
     let greeted = false;
     const helloTimer = setTimeout(() => {
@@ -347,6 +363,11 @@ export class Hub {
             return;
           }
           try {
+            if (STREAM_KINDS.has(env.kind)) {
+              if (this.streams === undefined) this.metrics.rejected.inc({ reason: 'NO_STREAMS' });
+              else this.streams.frame(s, env);
+              return;
+            }
             handler.message(s, env);
           } catch (e) {
             // A bug in a handler must not take down the session of every other node.
