@@ -31,6 +31,8 @@ export const PodManagerConfigSchema = z
       .int()
       .positive()
       .default(5 * 60_000),
+    /** How often disk emptyDirs are measured against their sizeLimit (kubelet housekeeping: 10 s). */
+    evictionIntervalMs: z.number().int().positive().default(10_000),
     /** Root of pod cgroups (kubelet's "kubepods"). */
     cgroupRoot: z.string().min(1).default('/kubepods'),
     cgroupDriver: z.enum(['cgroupfs', 'systemd']).default('cgroupfs'),

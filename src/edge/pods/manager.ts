@@ -19,6 +19,7 @@ import {
   LABEL_POD_UID,
   buildContainerConfig,
   buildSandboxConfig,
+  parseQuantity,
   parseResolvConf,
   podQos,
   type Container,
@@ -48,7 +49,9 @@ import {
   type ContainerView,
   type Json,
 } from './status.js';
-import { setUpVolumes, tearDownPodDir } from './volumes.js';
+import { runHook } from './hooks.js';
+import { terminationLogMount, terminationMessage } from './termination.js';
+import { emptyDirUsage, removePodCgroups, setUpVolumes, tearDownPodDir } from './volumes.js';
 
 /** Scopes everything this manager creates to its node (several agents may share a containerd in tests). */
 export const LABEL_NODE = 'tether.dev/node';
@@ -150,6 +153,7 @@ export class PodManager implements Component {
   private unsubscribe: (() => void) | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private gcTimer: NodeJS.Timeout | undefined;
+  private evictionTimer: NodeJS.Timeout | undefined;
   private readonly workers = new Map<string, Worker>();
   private readonly keys = new Map<string, ObjectKey>();
   /** Last pod object seen per uid: the grace period and preStop hooks once the store forgot it. */
@@ -161,6 +165,8 @@ export class PodManager implements Component {
   private readonly startTimes = new Map<string, string>();
   private readonly admitted = new Set<string>();
   private readonly finished = new Set<string>();
+  /** Pods the agent ended itself (activeDeadlineSeconds, eviction): never restarted. */
+  private readonly ended = new Map<string, Ending>();
   /**
    * Container statuses by id, reused while the listed state is unchanged: a running container's
    * status (startedAt) and an exited one's do not change, so a steady pod costs two list calls.
@@ -275,6 +281,12 @@ export class PodManager implements Component {
       });
     }, this.config.imageGcIntervalMs);
     this.gcTimer.unref();
+    this.evictionTimer = setInterval(() => {
+      void this.checkEmptyDirLimits().catch((e: unknown) => {
+        this.log.warn({ err: errorMessage(e) }, 'emptyDir usage check failed');
+      });
+    }, this.config.evictionIntervalMs);
+    this.evictionTimer.unref();
     void this.resync();
   }
 
@@ -286,6 +298,7 @@ export class PodManager implements Component {
     this.unsubscribe = undefined;
     if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
     if (this.gcTimer !== undefined) clearInterval(this.gcTimer);
+    if (this.evictionTimer !== undefined) clearInterval(this.evictionTimer);
     this.probes.stopAll();
     for (const w of this.workers.values()) if (w.wake !== undefined) clearTimeout(w.wake);
     await Promise.allSettled(
@@ -558,6 +571,7 @@ export class PodManager implements Component {
     this.startTimes.delete(uid);
     this.admitted.delete(uid);
     this.finished.delete(uid);
+    this.ended.delete(uid);
     for (const [id, st] of this.statusCache)
       if (st.labels[LABEL_POD_UID] === uid) this.statusCache.delete(id);
     for (const m of [this.backoffs, this.waiting]) {
@@ -590,7 +604,9 @@ export class PodManager implements Component {
       }
       try {
         const s = await this.rt.containerStatus(c.id);
-        const withSandbox = { ...s, labels: { ...s.labels, sandbox: c.sandboxId } };
+        // kubelet: the termination message is read once the container has exited.
+        const message = s.state === 'exited' && s.message === '' ? await terminationMessage(s) : s.message;
+        const withSandbox = { ...s, message, labels: { ...s.labels, sandbox: c.sandboxId } };
         this.statusCache.set(c.id, withSandbox);
         containers.push(withSandbox);
       } catch (e) {
@@ -618,11 +634,10 @@ export class PodManager implements Component {
     if (pod !== undefined && running.length > 0) {
       this.event(pod, 'Normal', 'Killing', `Stopping containers of pod (grace period ${graceSeconds ?? 0}s)`);
     }
-    await Promise.all(
-      running.map(async (c) => {
-        const grace = graceSeconds ?? Number(c.annotations[ANNOTATION_GRACE_PERIOD] ?? '2');
-        await this.killContainer(pod, c, grace);
-      }),
+    await this.killInOrder(
+      pod,
+      running,
+      (c) => graceSeconds ?? Number(c.annotations[ANNOTATION_GRACE_PERIOD] ?? '2'),
     );
     for (const c of containers) {
       await this.rt.removeContainer(c.id).catch(notFoundOk);
@@ -634,28 +649,56 @@ export class PodManager implements Component {
       this.sandboxIps.delete(s.id);
     }
     await tearDownPodDir(this.config.rootDir, uid);
+    // kubelet's pod container manager removes the pod cgroup runc leaves behind (issue 7 gap 6).
+    await removePodCgroups(this.config.cgroupRoot, this.config.cgroupDriver, uid).catch((e: unknown) => {
+      this.log.warn({ uid, err: errorMessage(e) }, 'pod cgroup not removed');
+    });
     this.log.info({ uid, pod: pod?.metadata.name }, 'pod stopped and removed');
+  }
+
+  /**
+   * kubelet killContainersWithSyncResult with sidecars (KEP-753): regular containers stop in
+   * parallel first, then the sidecars one by one in reverse order of their declaration.
+   */
+  private async killInOrder(
+    pod: Pod | undefined,
+    running: readonly ContainerStatus[],
+    grace: (c: ContainerStatus) => number,
+  ): Promise<void> {
+    const sidecars = (pod?.spec.initContainers ?? []).filter(isSidecar).map((c) => c.name);
+    const nameOf = (c: ContainerStatus): string => c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
+    const regular = running.filter((c) => !sidecars.includes(nameOf(c)));
+    await Promise.all(regular.map((c) => this.killContainer(pod, c, grace(c))));
+    for (const name of [...sidecars].reverse()) {
+      for (const c of running.filter((x) => nameOf(x) === name)) await this.killContainer(pod, c, grace(c));
+    }
+  }
+
+  private hookHost(pod: Pod, sandboxId: string | undefined): string {
+    if (!this.config.cni || pod.spec.hostNetwork === true) return '127.0.0.1';
+    const ip = sandboxId === undefined ? undefined : this.sandboxIps.get(sandboxId);
+    return ip === undefined || ip === '' ? '127.0.0.1' : ip;
   }
 
   private async killContainer(pod: Pod | undefined, c: ContainerStatus, graceSeconds: number): Promise<void> {
     const t0 = Date.now();
     const name = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
-    const spec = pod?.spec.containers.find((x) => x.name === name);
+    const spec = pod === undefined ? undefined : allContainers(pod).find((x) => x.name === name);
     const preStop = spec?.lifecycle?.preStop;
-    if (c.state === 'running' && preStop !== undefined && graceSeconds > 0) {
-      try {
-        if (preStop.exec?.command !== undefined) {
-          const r = await this.rt.execSync(c.id, preStop.exec.command, graceSeconds);
-          if (r.exitCode !== 0 && pod !== undefined) {
-            this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: exit code ${r.exitCode}`);
-          }
-        } else if (preStop.sleep !== undefined) {
-          await new Promise((r) => setTimeout(r, Math.min(preStop.sleep?.seconds ?? 0, graceSeconds) * 1000));
-        }
-      } catch (e) {
-        if (pod !== undefined)
-          this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${errorMessage(e)}`);
-      }
+    if (
+      c.state === 'running' &&
+      preStop !== undefined &&
+      spec !== undefined &&
+      pod !== undefined &&
+      graceSeconds > 0
+    ) {
+      const r = await runHook(this.rt, preStop, {
+        containerId: c.id,
+        container: spec,
+        host: this.hookHost(pod, c.labels['sandbox']),
+        timeoutSeconds: graceSeconds,
+      });
+      if (!r.ok) this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${r.message}`, name);
     }
     // kubelet: the hook's time counts against the grace period; at least 2 s remain.
     const left = graceSeconds <= 0 ? 0 : Math.max(2, graceSeconds - Math.floor((Date.now() - t0) / 1000));
@@ -690,8 +733,31 @@ export class PodManager implements Component {
     const inSandbox = (id: SandboxId | undefined): ContainerStatus[] =>
       containers.filter((c) => c.labels['sandbox'] === id);
 
+    // Ended by the agent itself (activeDeadlineSeconds, eviction) — now or in an earlier life,
+    // as the status the cloud echoes says: Failed for good, containers killed, never restarted.
+    // The deadline applies to a pod that is still active (kubelet: not to a terminal one).
+    const terminalNow = current !== undefined && this.isTerminal(pod, inSandbox(current.id));
+    const ending = this.ended.get(uid) ?? endingOf(pod) ?? (terminalNow ? undefined : this.deadline(pod));
+    if (ending !== undefined) {
+      await this.endPod(pod, ending, current, inSandbox(current?.id), containers);
+      return;
+    }
+    const deadline = pod.spec.activeDeadlineSeconds;
+    let deadlineWakeMs = 0;
+    if (deadline !== undefined) {
+      const start = Date.parse(this.startTimes.get(uid) ?? '');
+      if (Number.isFinite(start)) deadlineWakeMs = Math.max(100, start + deadline * 1000 - Date.now() + 50);
+    }
+
     // A pod whose containers all finished for good is terminal: its sandbox is stopped, never re-created.
-    if (current !== undefined && this.isTerminal(pod, inSandbox(current.id))) {
+    if (current !== undefined && terminalNow) {
+      // Sidecars outlive the main containers and are stopped once those are done (KEP-753).
+      const sidecarsRunning = inSandbox(current.id).filter((c) => c.state === 'running');
+      if (sidecarsRunning.length > 0) {
+        this.probes.remove(uid);
+        await this.killInOrder(pod, sidecarsRunning, () => gracePeriod(pod));
+        containers = (await this.runtimeView(uid)).containers;
+      }
       if (current.state === 'ready') await this.rt.stopPodSandbox(current.id).catch(notFoundOk);
       this.probes.remove(uid);
       this.writeStatus(pod, false, '', inSandbox(current.id), containers, true);
@@ -711,7 +777,7 @@ export class PodManager implements Component {
     const fields = { podIP: '', hostIP: this.hostIP, nodeName: this.config.nodeName };
     let volumePaths: Record<string, string>;
     try {
-      volumePaths = await setUpVolumes(pod, this.config.rootDir, this.refs, fields);
+      volumePaths = await setUpVolumes(pod, this.config.rootDir, this.refs, fields, memoryForTmpfs(pod));
     } catch (e) {
       if (!(e instanceof PodSyncError)) throw e;
       this.setWaitingAll(pod, 'ContainerCreating', undefined);
@@ -770,7 +836,7 @@ export class PodManager implements Component {
 
     // Volumes again now that the pod IP is known (downwardAPI status.podIP), atomically.
     if ((pod.spec.volumes ?? []).some((v) => v.downwardAPI !== undefined)) {
-      volumePaths = await setUpVolumes(pod, this.config.rootDir, this.refs, fields);
+      volumePaths = await setUpVolumes(pod, this.config.rootDir, this.refs, fields, memoryForTmpfs(pod));
     }
 
     const latest = (name: string): ContainerStatus | undefined => latestOf(inSandbox(sandboxId), name);
@@ -792,9 +858,24 @@ export class PodManager implements Component {
     // Whether this sync changed anything in the runtime (then the status needs a fresh view).
     let acted = false;
     // Init containers in order, each to completion (kubelet computeInitContainerActions).
+    // Sidecars (restartPolicy Always, KEP-753) start in that order too, and the next one waits
+    // until a sidecar has started (startup probe passed); once any main container has started
+    // the pod is initialized and sidecars are only kept running.
+    const initialized = pod.spec.containers.some((c) => latest(c.name) !== undefined);
     let initDone = true;
     for (const ic of pod.spec.initContainers ?? []) {
       const st = latest(ic.name);
+      if (isSidecar(ic)) {
+        const r = await this.keepRunning(ctx, ic, st, true);
+        if (r.acted) acted = true;
+        if (r.wakeMs > 0) wantWake(r.wakeMs);
+        if (!initialized && !r.started) {
+          initDone = false;
+          break;
+        }
+        continue;
+      }
+      if (initialized) continue;
       if (st?.state === 'exited' && st.exitCode === 0) continue;
       initDone = false;
       acted = true;
@@ -810,56 +891,21 @@ export class PodManager implements Component {
     if (initDone) {
       for (const c of pod.spec.containers) {
         const st = latest(c.name);
-        const wkey = `${uid}/${c.name}`;
-        if (st === undefined) {
-          acted = true;
-          await this.startContainer(ctx, c, false);
-          if (this.waiting.has(wkey)) wantWake(this.retryDelay(`${wkey}/pull`));
-          continue;
-        }
-        if (st.state === 'created') {
-          // Adopted half-way (the agent died between Create and Start): start it now.
-          acted = true;
-          await this.rt.startContainer(st.id).catch(notFoundOk);
-          continue;
-        }
-        if (st.state === 'running') {
-          this.probes.ensure(uid, {
-            containerId: st.id,
-            container: c,
-            host: pod.spec.hostNetwork === true || podIP === '' ? '127.0.0.1' : podIP,
-            startedAtMs: nsToMs(st.startedAtNs),
-          });
-          const liveness = this.probes.result(uid, c.name, 'liveness', st.id);
-          const startup = this.probes.result(uid, c.name, 'startup', st.id);
-          const changed =
-            st.annotations[ANNOTATION_SPEC_HASH] !== undefined &&
-            st.annotations[ANNOTATION_SPEC_HASH] !== specHash(c);
-          if (liveness === 'failure' || startup === 'failure' || changed) {
-            const why = changed
-              ? 'definition changed'
-              : `failed ${liveness === 'failure' ? 'liveness' : 'startup'} probe`;
-            this.event(pod, 'Normal', 'Killing', `Container ${c.name} ${why}, will be restarted`);
-            const probe = liveness === 'failure' ? c.livenessProbe : c.startupProbe;
+        if (st?.state === 'exited') {
+          const restart = policy === 'Always' || (policy === 'OnFailure' && st.exitCode !== 0);
+          if (!restart) {
             this.probes.remove(uid, c.name);
-            acted = true;
-            await this.killContainer(pod, st, probe?.terminationGracePeriodSeconds ?? gracePeriod(pod));
-            this.statusCache.delete(st.id);
-            this.schedule(uid);
+            continue;
           }
-          continue;
         }
-        // exited (or unknown)
-        this.probes.remove(uid, c.name);
-        const restart = policy === 'Always' || (policy === 'OnFailure' && st.exitCode !== 0);
-        if (!restart) continue;
-        acted = true;
-        const w = await this.restartWithBackoff(ctx, c, st, false);
-        if (w > 0) wantWake(w);
+        const r = await this.keepRunning(ctx, c, st, false);
+        if (r.acted) acted = true;
+        if (r.wakeMs > 0) wantWake(r.wakeMs);
       }
     } else {
       for (const c of pod.spec.containers) this.probes.remove(uid, c.name);
     }
+    if (deadlineWakeMs > 0) wantWake(deadlineWakeMs);
 
     const fresh = acted ? await this.runtimeView(uid) : { containers };
     await this.gcContainers(fresh.containers.filter((c) => c.labels['sandbox'] === sandboxId));
@@ -872,6 +918,129 @@ export class PodManager implements Component {
       false,
     );
     if (wakeMs > 0) this.schedule(uid, wakeMs);
+  }
+
+  /**
+   * One container that should be running (a main container to restart, or a sidecar): start it,
+   * finish an adopted half-start, run its probes and act on liveness/startup failure, or restart
+   * it with back-off after it exited. `started`: running and past its startup probe.
+   */
+  private async keepRunning(
+    ctx: StartContext,
+    c: Container,
+    st: ContainerStatus | undefined,
+    init: boolean,
+  ): Promise<{ acted: boolean; started: boolean; wakeMs: number }> {
+    const { pod } = ctx;
+    const uid = pod.metadata.uid ?? '';
+    const wkey = `${uid}/${c.name}`;
+    if (st === undefined) {
+      await this.startContainer(ctx, c, init);
+      const wakeMs = this.waiting.has(wkey) ? this.retryDelay(`${wkey}/pull`) : 0;
+      return { acted: true, started: false, wakeMs };
+    }
+    if (st.state === 'created') {
+      // Adopted half-way (the agent died between Create and Start): start it now.
+      await this.rt.startContainer(st.id).catch(notFoundOk);
+      return { acted: true, started: false, wakeMs: 0 };
+    }
+    if (st.state === 'running') {
+      this.probes.ensure(uid, {
+        containerId: st.id,
+        container: c,
+        host: pod.spec.hostNetwork === true || ctx.podIP === '' ? '127.0.0.1' : ctx.podIP,
+        startedAtMs: nsToMs(st.startedAtNs),
+      });
+      const liveness = this.probes.result(uid, c.name, 'liveness', st.id);
+      const startup = this.probes.result(uid, c.name, 'startup', st.id);
+      const changed =
+        st.annotations[ANNOTATION_SPEC_HASH] !== undefined &&
+        st.annotations[ANNOTATION_SPEC_HASH] !== specHash(c);
+      if (liveness === 'failure' || startup === 'failure' || changed) {
+        const why = changed
+          ? 'definition changed'
+          : `failed ${liveness === 'failure' ? 'liveness' : 'startup'} probe`;
+        this.event(pod, 'Normal', 'Killing', `Container ${c.name} ${why}, will be restarted`);
+        const probe = liveness === 'failure' ? c.livenessProbe : c.startupProbe;
+        this.probes.remove(uid, c.name);
+        await this.killContainer(pod, st, probe?.terminationGracePeriodSeconds ?? gracePeriod(pod));
+        this.statusCache.delete(st.id);
+        this.schedule(uid);
+        return { acted: true, started: false, wakeMs: 0 };
+      }
+      return { acted: false, started: c.startupProbe === undefined || startup === 'success', wakeMs: 0 };
+    }
+    // exited (or unknown): the caller decided it is to be restarted.
+    this.probes.remove(uid, c.name);
+    const w = await this.restartWithBackoff(ctx, c, st, init);
+    return { acted: true, started: false, wakeMs: w };
+  }
+
+  /** activeDeadlineSeconds (kubelet activeDeadlineHandler): exceeded → DeadlineExceeded. */
+  private deadline(pod: Pod): Ending | undefined {
+    const d = pod.spec.activeDeadlineSeconds;
+    const start = Date.parse(this.startTimes.get(pod.metadata.uid ?? '') ?? '');
+    if (d === undefined || !Number.isFinite(start) || Date.now() < start + d * 1000) return undefined;
+    return {
+      reason: 'DeadlineExceeded',
+      message: 'Pod was active on the node longer than the specified deadline',
+      eventType: 'Normal',
+    };
+  }
+
+  /**
+   * kubelet's end of a pod it failed itself (activeDeadlineSeconds, eviction): its containers are
+   * killed (sidecars last), the sandbox stopped, the status Failed with the reason; and it stays so.
+   */
+  private async endPod(
+    pod: Pod,
+    ending: Ending,
+    current: SandboxSummary | undefined,
+    inSandbox: readonly ContainerStatus[],
+    all: readonly ContainerStatus[],
+  ): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    if (!this.ended.has(uid)) {
+      this.ended.set(uid, ending);
+      this.eventOnce(pod, `end:${ending.reason}`, ending.eventType, ending.reason, ending.message);
+      this.log.info({ pod: pod.metadata.name, uid, reason: ending.reason }, 'pod ended by the agent');
+    }
+    this.probes.remove(uid);
+    const running = inSandbox.filter((c) => c.state === 'running' || c.state === 'created');
+    let containers = all;
+    if (running.length > 0) {
+      await this.killInOrder(pod, running, () => gracePeriod(pod));
+      containers = (await this.runtimeView(uid)).containers;
+    }
+    if (current?.state === 'ready') await this.rt.stopPodSandbox(current.id).catch(notFoundOk);
+    const mine = containers.filter((c) => c.labels['sandbox'] === current?.id);
+    this.writeStatus(pod, false, '', mine, containers, true, ending);
+  }
+
+  /** kubelet eviction manager, emptyDir part: a disk emptyDir above its sizeLimit evicts the pod. */
+  private async checkEmptyDirLimits(): Promise<void> {
+    if (this.stopping) return;
+    for (const [uid, pod] of this.lastPods) {
+      if (this.ended.has(uid) || pod.metadata.deletionTimestamp !== undefined) continue;
+      for (const v of pod.spec.volumes ?? []) {
+        const ed = v.emptyDir;
+        // Memory-backed: the tmpfs is sized by the limit, so it cannot exceed it.
+        if (ed?.sizeLimit === undefined || ed.medium === 'Memory') continue;
+        const limit = parseQuantity(ed.sizeLimit);
+        if (!limit.ok) continue;
+        const used = await emptyDirUsage(this.config.rootDir, uid, v.name);
+        if (used <= limit.value.value()) continue;
+        const message = `Usage of EmptyDir volume "${v.name}" exceeds the limit "${ed.sizeLimit}". `;
+        this.ended.set(uid, { reason: 'Evicted', message, eventType: 'Warning', disruption: true });
+        this.eventOnce(pod, 'end:Evicted', 'Warning', 'Evicted', message);
+        this.log.warn(
+          { pod: pod.metadata.name, uid, volume: v.name, used },
+          'pod evicted: emptyDir over its sizeLimit',
+        );
+        this.schedule(uid);
+        break;
+      }
+    }
   }
 
   private retryDelay(key: string): number {
@@ -1032,8 +1201,10 @@ export class PodManager implements Component {
       this.eventOnce(pod, `cfg:${c.name}:${e.message}`, 'Warning', 'Failed', `Error: ${e.message}`, c.name);
       return;
     }
+    const termLog = await terminationLogMount(this.config.rootDir, uid, c);
     const cfg = buildContainerConfig(pod, c, {
       attempt,
+      ...(termLog === undefined ? {} : { extraMounts: [termLog] }),
       memoryCapacityBytes: os.totalmem(),
       imageRef,
       volumePaths: ctx.volumePaths,
@@ -1060,19 +1231,20 @@ export class PodManager implements Component {
     }
     this.waiting.delete(wkey);
     this.event(pod, 'Normal', 'Started', `Started ${init ? 'init ' : ''}container ${c.name}`, c.name);
-    const postStart = c.lifecycle?.postStart?.exec?.command;
+    const postStart = c.lifecycle?.postStart;
     if (postStart !== undefined) {
-      const r = await this.rt.execSync(id, postStart, 0).catch(() => ({ exitCode: -1 }));
-      if (r.exitCode !== 0) {
-        // kubelet kills a container whose postStart hook failed.
-        this.event(
-          pod,
-          'Warning',
-          'FailedPostStartHook',
-          `PostStartHook failed: exit code ${r.exitCode}`,
-          c.name,
-        );
-        await this.rt.stopContainer(id, 0).catch(notFoundOk);
+      const r = await runHook(this.rt, postStart, {
+        containerId: id,
+        container: c,
+        host: pod.spec.hostNetwork === true || ctx.podIP === '' ? '127.0.0.1' : ctx.podIP,
+        timeoutSeconds: 0,
+      });
+      if (!r.ok) {
+        // kubelet: the event leaves the hook's output out (it may hold secrets); the container is
+        // killed with reason FailedPostStartHook and restarted per policy.
+        this.log.info({ pod: pod.metadata.name, container: c.name, err: r.message }, 'postStart hook failed');
+        this.event(pod, 'Warning', 'FailedPostStartHook', 'PostStartHook failed', c.name);
+        await this.rt.stopContainer(id, gracePeriod(pod)).catch(notFoundOk);
       }
     }
     this.log.debug({ pod: pod.metadata.name, container: c.name, attempt, id }, 'container started');
@@ -1143,6 +1315,7 @@ export class PodManager implements Component {
     const policy = pod.spec.restartPolicy ?? 'Always';
     if (policy === 'Always') return false;
     for (const ic of pod.spec.initContainers ?? []) {
+      if (isSidecar(ic)) continue;
       const st = latestOf(inSandbox, ic.name);
       if (st?.state === 'exited' && st.exitCode !== 0 && policy === 'Never') return true;
     }
@@ -1187,7 +1360,10 @@ export class PodManager implements Component {
       const ready = started && (c.readinessProbe === undefined || readiness === 'success');
       let waiting = this.waiting.get(`${uid}/${c.name}`);
       if (current?.state === 'exited') {
-        const restart = policy === 'Always' || (policy === 'OnFailure' && current.exitCode !== 0);
+        const restart =
+          (isSidecar(c) && !terminal) ||
+          policy === 'Always' ||
+          (policy === 'OnFailure' && current.exitCode !== 0);
         if (!restart || terminal || waiting?.reason !== 'CrashLoopBackOff') waiting = undefined;
       } else if (running) waiting = undefined;
       const restartCount =
@@ -1205,15 +1381,29 @@ export class PodManager implements Component {
     inSandbox: readonly ContainerStatus[],
     all: readonly ContainerStatus[],
     terminal: boolean,
+    ending?: Ending,
   ): void {
     const uid = pod.metadata.uid ?? '';
     const init = this.views(pod, pod.spec.initContainers ?? [], inSandbox, all, terminal);
     const regular = this.views(pod, pod.spec.containers, inSandbox, all, terminal);
-    const phase = podPhase(pod, init, regular);
-    const initDone = init.every((v) => v.current?.state === 'exited' && v.current.exitCode === 0);
+    const phase = ending === undefined ? podPhase(pod, init, regular) : 'Failed';
+    const initDone = init.every(
+      (v) => isSidecar(v.spec) || (v.current?.state === 'exited' && v.current.exitCode === 0),
+    );
+    const conds = podConditions(phase, sandboxReady && !terminal, init, regular);
+    if (ending?.disruption === true) {
+      // kubelet ≥ 1.31 (PodDisruptionConditions): an evicted pod carries DisruptionTarget.
+      conds.push({
+        type: 'DisruptionTarget',
+        status: 'True',
+        reason: 'TerminationByKubelet',
+        message: ending.message,
+      });
+    }
     const status: Json = {
       phase,
-      conditions: this.stamp(uid, pod, podConditions(phase, sandboxReady && !terminal, init, regular)),
+      ...(ending === undefined ? {} : { reason: ending.reason, message: ending.message }),
+      conditions: this.stamp(uid, pod, conds),
       hostIP: this.hostIP,
       hostIPs: [{ ip: this.hostIP }],
       ...(podIP === '' ? {} : { podIP, podIPs: [{ ip: podIP }] }),
@@ -1376,6 +1566,61 @@ export class PodManager implements Component {
     if (removed.length > 0) this.log.info({ removed: removed.length }, 'image garbage collection');
     return { removed };
   }
+}
+
+/** Why the agent ended a pod itself (kubelet: status reason and message of a Failed pod). */
+interface Ending {
+  reason: 'DeadlineExceeded' | 'Evicted';
+  message: string;
+  eventType: 'Normal' | 'Warning';
+  /** Adds the DisruptionTarget condition (eviction). */
+  disruption?: boolean;
+}
+
+/** The status the cloud echoes back says the agent already ended this pod (survives a restart). */
+function endingOf(pod: Pod): Ending | undefined {
+  const st = pod.status as { phase?: string; reason?: string; message?: string } | undefined;
+  if (st?.phase !== 'Failed') return undefined;
+  if (st.reason === 'DeadlineExceeded')
+    return { reason: st.reason, message: st.message ?? '', eventType: 'Normal' };
+  if (st.reason === 'Evicted')
+    return { reason: st.reason, message: st.message ?? '', eventType: 'Warning', disruption: true };
+  return undefined;
+}
+
+/**
+ * kubelet ResourceConfigForPod's memory limit, capped by the node's memory: the sum of the
+ * long-running containers' limits (sidecars included), at least the largest init container's;
+ * the node's memory when any of them has no limit.
+ */
+function memoryForTmpfs(pod: Pod): number {
+  const node = os.totalmem();
+  const limitOf = (c: Container): number | undefined => {
+    const l = c.resources?.limits?.['memory'];
+    if (l === undefined) return undefined;
+    const q = parseQuantity(l);
+    return q.ok ? q.value.value() : undefined;
+  };
+  let sum = 0;
+  for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? []).filter(isSidecar)]) {
+    const l = limitOf(c);
+    if (l === undefined) return node;
+    sum += l;
+  }
+  for (const c of (pod.spec.initContainers ?? []).filter((x) => !isSidecar(x))) {
+    const l = limitOf(c);
+    if (l === undefined) return node;
+    sum = Math.max(sum, l);
+  }
+  return sum > 0 && sum < node ? sum : node;
+}
+
+function isSidecar(c: Container): boolean {
+  return c.restartPolicy === 'Always';
+}
+
+function allContainers(pod: Pod): Container[] {
+  return [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
 }
 
 interface StartContext {

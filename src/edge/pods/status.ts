@@ -78,20 +78,31 @@ export function containerStatusJson(v: ContainerView, defaultWaiting: string): J
 
 type Phase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
-/** kubelet getPhase. */
+/** kubelet getPhase (1.34), with restartable init containers (sidecars, KEP-753). */
 export function podPhase(pod: Pod, init: readonly ContainerView[], regular: readonly ContainerView[]): Phase {
   const policy = pod.spec.restartPolicy ?? 'Always';
   let pendingInit = false;
-  for (const v of init) {
-    const s = v.current;
-    if (s?.state === 'exited' && s.exitCode === 0) continue;
-    if (s?.state === 'exited' && policy === 'Never') return 'Failed';
-    pendingInit = true;
-  }
+  let pendingSidecars = 0;
   let running = 0;
   let waiting = 0;
   let stopped = 0;
   let succeeded = 0;
+  for (const v of init) {
+    const s = v.current;
+    if (v.spec.restartPolicy === 'Always') {
+      // A terminated sidecar counts neither as running nor as stopped.
+      if (s?.state === 'running') {
+        running++;
+        if (!v.started) pendingSidecars++;
+      } else if (s?.state !== 'exited' && v.previous?.state !== 'exited') pendingSidecars++;
+      continue;
+    }
+    if (s?.state === 'exited' && s.exitCode === 0) continue;
+    if (s?.state === 'exited' && policy === 'Never') return 'Failed';
+    pendingInit = true;
+  }
+  // kubelet HasAnyRegularContainerStarted: the pod has initialized once a main container exists.
+  const initialized = regular.some((v) => v.current !== undefined || v.previous !== undefined);
   for (const v of regular) {
     const s = v.current;
     if (s?.state === 'running') running++;
@@ -102,7 +113,7 @@ export function podPhase(pod: Pod, init: readonly ContainerView[], regular: read
       stopped++; // waiting to restart after having run: counts as stopped (lastState.terminated set)
     } else waiting++;
   }
-  if (pendingInit && running === 0) return 'Pending';
+  if (pendingInit || (pendingSidecars > 0 && !initialized)) return 'Pending';
   if (waiting > 0) return 'Pending';
   if (running > 0) return 'Running';
   if (stopped > 0) {
@@ -128,10 +139,12 @@ export function podConditions(
   init: readonly ContainerView[],
   regular: readonly ContainerView[],
 ): Condition[] {
+  // A sidecar counts as initialized once started; its readiness counts for the pod (KEP-753).
+  const sidecar = (v: ContainerView): boolean => v.spec.restartPolicy === 'Always';
   const incomplete = init
-    .filter((v) => !(v.current?.state === 'exited' && v.current.exitCode === 0))
+    .filter((v) => (sidecar(v) ? !v.started : !(v.current?.state === 'exited' && v.current.exitCode === 0)))
     .map((v) => v.spec.name);
-  const unready = regular.filter((v) => !v.ready).map((v) => v.spec.name);
+  const unready = [...init.filter(sidecar), ...regular].filter((v) => !v.ready).map((v) => v.spec.name);
   const completed = phase === 'Succeeded' || phase === 'Failed';
   const initialized: Condition =
     incomplete.length === 0 || completed

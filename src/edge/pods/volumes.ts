@@ -1,7 +1,22 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import {
+  lstat,
+  mkdir,
+  readFile,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
-import type { Pod, Volume } from '../cri/index.js';
+import { promisify } from 'node:util';
+import { parseQuantity, podCgroupParent, type Pod, type Volume } from '../cri/index.js';
 import { PodSyncError } from './errors.js';
 import type { Refs } from './refs.js';
 
@@ -38,6 +53,8 @@ export async function setUpVolumes(
   rootDir: string,
   refs: Refs,
   fields: { podIP: string; hostIP: string; nodeName: string },
+  /** The most a memory-backed emptyDir may hold: min(node memory, the pod's memory limit). */
+  memoryBytes = 0,
 ): Promise<Record<string, string>> {
   const uid = pod.metadata.uid ?? '';
   const out: Record<string, string> = {};
@@ -51,7 +68,10 @@ export async function setUpVolumes(
     const dir = path.join(podDir(rootDir, uid), 'volumes', PLUGIN[kind], v.name);
     await mkdir(dir, { recursive: true, mode: 0o750 });
     out[v.name] = dir;
-    if (kind === 'emptyDir') continue;
+    if (kind === 'emptyDir') {
+      if (v.emptyDir?.medium === 'Memory') await mountTmpfs(dir, tmpfsSize(v, memoryBytes));
+      continue;
+    }
     const payload = payloadOf(pod, v, kind, refs, fields);
     if (payload !== undefined) await writeAtomic(dir, payload);
   }
@@ -252,5 +272,106 @@ export async function writeAtomic(dir: string, payload: ReadonlyMap<string, File
 /** Removes the pod's directory (its volumes; hostPath volumes live elsewhere and stay). */
 export async function tearDownPodDir(rootDir: string, uid: string): Promise<void> {
   if (uid === '' || uid.includes('/') || uid.includes('..')) return;
-  await rm(podDir(rootDir, uid), { recursive: true, force: true });
+  const dir = podDir(rootDir, uid);
+  // Memory-backed emptyDirs are tmpfs mounts: unmount them first, deepest first.
+  for (const m of (await mountPoints())
+    .filter((p) => p.startsWith(`${dir}/`))
+    .sort()
+    .reverse()) {
+    await run('umount', [m]);
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+const run = promisify(execFile);
+
+/** Mount points of this mount namespace (/proc/self/mountinfo field 5, octal escapes decoded). */
+async function mountPoints(): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p): p is string => p !== undefined && p !== '')
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))));
+}
+
+/**
+ * kubelet calculateEmptyDirMemorySize (SizeMemoryBackedVolumes, GA): the node's memory, lowered
+ * to the pod's memory limit, lowered to the volume's sizeLimit.
+ */
+export function tmpfsSize(v: Volume, memoryBytes: number): number {
+  let size = memoryBytes;
+  const limit = v.emptyDir?.sizeLimit;
+  if (limit !== undefined) {
+    const q = parseQuantity(limit);
+    if (q.ok && q.value.value() > 0 && (size <= 0 || q.value.value() <= size)) size = q.value.value();
+  }
+  return Math.floor(size);
+}
+
+async function mountTmpfs(dir: string, sizeBytes: number): Promise<void> {
+  if ((await mountPoints()).includes(dir)) return;
+  const opts = sizeBytes > 0 ? ['-o', `size=${sizeBytes}`] : [];
+  try {
+    await run('mount', ['-t', 'tmpfs', ...opts, 'tmpfs', dir]);
+  } catch (e) {
+    throw new PodSyncError('VOLUME_SETUP', `tmpfs for ${path.basename(dir)}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
+
+/** Bytes an emptyDir occupies on disk (kubelet's du-based measure: allocated blocks). */
+export async function emptyDirUsage(rootDir: string, uid: string, name: string): Promise<number> {
+  const dir = path.join(podDir(rootDir, uid), 'volumes', PLUGIN.emptyDir, name);
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const full = path.join(d, e.name);
+      const st = await lstat(full).catch(() => undefined);
+      if (st === undefined) continue;
+      total += st.blocks * 512;
+      if (st.isDirectory()) await walk(full);
+    }
+  };
+  await walk(dir);
+  return total;
+}
+
+/**
+ * Removes the pod's cgroup (kubelet podContainerManager.Destroy): runc removes each container's
+ * own cgroup but not the pod-level parent the sandbox config named. cgroupfs driver, v1 (one
+ * tree per controller) and v2 (one tree); only empty directories are removed.
+ */
+export async function removePodCgroups(
+  cgroupRoot: string,
+  driver: 'cgroupfs' | 'systemd',
+  uid: string,
+  fsRoot = '/sys/fs/cgroup',
+): Promise<void> {
+  if (driver !== 'cgroupfs' || uid === '' || uid.includes('/') || !existsSync(fsRoot)) return;
+  const parents = (['Guaranteed', 'Burstable', 'BestEffort'] as const).map((q) =>
+    podCgroupParent(q, uid, cgroupRoot, driver),
+  );
+  const v2 = existsSync(path.join(fsRoot, 'cgroup.controllers'));
+  const trees = v2
+    ? [fsRoot]
+    : (await readdir(fsRoot, { withFileTypes: true }))
+        .filter((e) => e.isDirectory())
+        .map((e) => path.join(fsRoot, e.name));
+  for (const tree of trees) {
+    for (const p of parents) {
+      const dir = path.join(tree, p);
+      if (existsSync(dir)) await rmdirDeep(dir);
+    }
+  }
+}
+
+async function rmdirDeep(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isDirectory()) await rmdirDeep(path.join(dir, e.name));
+  }
+  // A cgroup directory goes with rmdir(2) once it has no children and no tasks.
+  await rmdir(dir).catch(() => undefined);
 }
