@@ -49,6 +49,11 @@ export const ApiServerConfigSchema = z
         keepMs: z.number().int().nonnegative().optional(),
       })
       .prefault({}),
+    /**
+     * Send every kubelet connection (pods/log, exec, attach, portforward) to this address
+     * instead of the node's (issue 8's shorter path: the cloud core's kubelet endpoint).
+     */
+    kubeletProxy: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).optional(),
     storage: z
       .object({
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),

@@ -240,7 +240,7 @@ export class ApiServer implements Component {
         url,
         abort,
         openapi: new OpenApiDocs(table),
-        kubelet,
+        kubelet: { ...kubelet, proxy: c.kubeletProxy },
       };
       await compactor.start();
       await this.writeAdminKubeconfig();

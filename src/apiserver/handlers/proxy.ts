@@ -21,6 +21,13 @@ import type { HandlerContext } from './context.js';
 export interface KubeletClient {
   certPem: string;
   keyPem: string;
+  /** Every kubelet connection goes here instead of the node's address (config kubeletProxy). */
+  proxy?: { host: string; port: number } | undefined;
+}
+
+/** The node's kubelet, or the configured proxy in its place. */
+export function dialTarget(t: KubeletTarget, client: KubeletClient): KubeletTarget {
+  return client.proxy === undefined ? t : { ...t, host: client.proxy.host, port: client.proxy.port };
 }
 
 export interface KubeletTarget {
@@ -111,7 +118,7 @@ export function handleLog(ctx: HandlerContext, nodes: ResourceInfo, client: Kube
     const v = ctx.query.get(k);
     if (v !== null) q.set(k, v);
   }
-  const { host, port, container } = t.value;
+  const { host, port, container } = dialTarget(t.value, client);
   const path = `/containerLogs/${encodeURIComponent(ctx.info.namespace)}/${encodeURIComponent(ctx.info.name)}/${encodeURIComponent(container)}${q.size > 0 ? `?${q.toString()}` : ''}`;
   const up = httpsRequest(
     {
@@ -149,6 +156,7 @@ export function proxyUpgrade(
   client: KubeletClient,
   onError: (e: ApiError) => void,
 ): void {
+  target = dialTarget(target, client);
   const up = tlsConnect({
     host: target.host,
     port: target.port,
