@@ -14,6 +14,7 @@ import {
 import type { CloseReason, EdgeSession, Hub, HubHandler } from '../hub/index.js';
 import type { KubeClient, WatchedResource, WriteOutcome } from '../kube/index.js';
 import { parseDeviceStatusPayload } from '../../devices/index.js';
+import { DeviceStatusLimiter } from './device-status.js';
 import { NodeQueue, type Desired, type NodeQueueOptions } from './node-queue.js';
 import { OwnershipIndex, nodeKey, type PodLike } from './ownership.js';
 import { plainObject, syncVersion } from './version.js';
@@ -106,6 +107,8 @@ class DeviceIndex {
 export interface SyncControllerOptions {
   /** Also sync devices.tether.dev Devices/DeviceModels and write their status (needs the CRDs installed). */
   readonly devices?: boolean;
+  /** Device status writes per Device per second at most, the latest always written (issue 9); default 1. */
+  readonly deviceStatusPerSecond?: number;
   readonly queue?: Partial<NodeQueueOptions>;
   /** Upstream writes to Kubernetes in flight at once, across all nodes (paces reconnect storms). */
   readonly maxConcurrentWrites?: number;
@@ -138,6 +141,7 @@ export class SyncController implements HubHandler {
   private readonly metrics;
   /** Extra upstream handlers (devices…) by write type. */
   private readonly statusHandlers = new Map<string, (s: EdgeSession, m: Status) => Promise<WriteOutcome>>();
+  private readonly deviceLimiter: DeviceStatusLimiter | undefined;
 
   constructor(
     private readonly kube: KubeClient,
@@ -152,6 +156,19 @@ export class SyncController implements HubHandler {
       ...opts.queue,
     };
     this.maxWrites = opts.maxConcurrentWrites ?? 32;
+    if (opts.devices === true)
+      this.deviceLimiter = new DeviceStatusLimiter(
+        {
+          write: (s, m) => this.upstream(s, m),
+          superseded: (s, m) => s.send({ kind: 'ack', of: 'status', ref: m.id }),
+        },
+        {
+          registry,
+          ...(opts.deviceStatusPerSecond === undefined
+            ? {}
+            : { writesPerSecond: opts.deviceStatusPerSecond }),
+        },
+      );
     const registers = [registry];
     const sum = (f: (q: NodeQueue) => number): number =>
       [...this.queues.values()].reduce((a, q) => a + f(q), 0);
@@ -246,6 +263,7 @@ export class SyncController implements HubHandler {
 
   async stop(): Promise<void> {
     clearInterval(this.ticker);
+    this.deviceLimiter?.stop();
     await Promise.all([...this.caches.values()].map((c) => c.stop()));
     this.caches.clear();
   }
@@ -400,7 +418,10 @@ export class SyncController implements HubHandler {
           );
         return;
       case 'status':
-        void this.upstream(s, env);
+        // A chatty device is coalesced before it reaches the API server (issue 9).
+        if (this.deviceLimiter !== undefined && env.write.type === 'deviceStatus')
+          this.deviceLimiter.offer(s, env);
+        else void this.upstream(s, env);
         return;
       default:
         return;
