@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,7 +77,19 @@ export async function disposeEnv(env: Env): Promise<void> {
   await env.rt.stop();
   env.store.close();
   await removeCgroupTree(`/tether-test-pods-${env.run}`);
+  unmountUnder(env.dir);
   await rm(env.dir, { recursive: true, force: true });
+}
+
+/** tmpfs emptyDirs of pods a failed test left behind (deepest first). */
+export function unmountUnder(dir: string): void {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p.startsWith(`${dir}/`))
+    .sort()
+    .reverse();
+  for (const p of points) execFileSync('umount', [p]);
 }
 
 /** Stops and removes every sandbox and container carrying this run's label. */
