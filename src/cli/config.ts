@@ -1,27 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../common/index.js';
 import { busConfigSchema } from '../edge/devices/index.js';
 import { healthConfigSchema } from '../edge/health/index.js';
+import { PROTOCOLS } from '../devices/index.js';
+import { loadConfigFile } from './config-check.js';
 
-/** Reads a YAML file and validates it; every problem is listed with its path (ground rule 4). */
+/**
+ * Reads a YAML file and validates it; every problem is listed with its path and line (ground
+ * rule 4, issue 11) — the same check as `tether config validate` (config-check.ts).
+ */
 export function loadConfig<S extends z.ZodType>(path: string, schema: S, what: string): z.output<S> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`cannot read the ${what} configuration file ${path}: ${(e as Error).message}`, [], {
-      cause: e,
-    });
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text) ?? {};
-  } catch (e) {
-    throw new ConfigError(`${path} is not valid YAML: ${(e as Error).message}`, [], { cause: e });
-  }
-  return validateConfig(raw, schema, `${what} configuration ${path}`);
+  return loadConfigFile(path, schema, what);
 }
 
 export function validateConfig<S extends z.ZodType>(raw: unknown, schema: S, what: string): z.output<S> {
@@ -86,6 +75,18 @@ export const CloudConfigSchema = z
         maxJoinFailuresPerMinute: z.number().int().min(1).default(10),
         /** How often the revocation list is re-read from Kubernetes. */
         revocationRefreshMs: z.number().int().min(100).default(5000),
+      })
+      .strict()
+      .prefault({}),
+    /** Prometheus metrics of the cloud core (`tether status` reads queue depths there). */
+    metrics: z
+      .object({
+        /** Off: no metrics endpoint. Default true. */
+        enabled: z.boolean().default(true),
+        /** Default 127.0.0.1. */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** Serves GET /metrics. Default 10352. */
+        port: z.number().int().min(0).max(65535).default(10352),
       })
       .strict()
       .prefault({}),
@@ -159,12 +160,14 @@ export const EdgeConfigSchema = z
         enabled: z.boolean().default(true),
         /** Embedded broker on 127.0.0.1:1883 by default, or `{mode: external, url}`. */
         bus: busConfigSchema.default({ mode: 'embedded', host: '127.0.0.1', port: 1883 }),
+        /** Protocols served by `tether mapper` processes on the bus; the built-in manager leaves them alone. Default none. */
+        externalProtocols: z.array(z.enum(PROTOCOLS)).default([]),
       })
       .strict()
       .prefault({}),
     /** Health judgement (issue 10): units, thresholds, windows, rule; see docs/health.md. Defaults per unit. */
     health: healthConfigSchema.omit({ dataDir: true }).prefault({}),
-    /** Local JSON endpoint for `tether edge health` (issue 10). */
+    /** Local endpoint: `tether edge health` (issue 10) and the metaserver, a local Kubernetes read API (issue 6). */
     api: z
       .object({
         /** Off: no local endpoint. Default true. */
@@ -173,6 +176,11 @@ export const EdgeConfigSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         /** 0 = any free port (written to <dataDir>/api.json). Default 10351. */
         port: z.number().int().min(0).max(65535).default(10351),
+        /**
+         * Serve the metaserver on the same listener: a read-only Kubernetes API (get, list, watch)
+         * over the node's store, with <dataDir>/metaserver.kubeconfig for kubectl. Default true.
+         */
+        metaserver: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

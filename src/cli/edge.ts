@@ -11,6 +11,7 @@ import {
   type Registry,
 } from '../common/index.js';
 import { API_ENDPOINT_FILE, API_TOKEN_FILE, healthView, LocalApi } from '../edge/api/index.js';
+import { METASERVER_KUBECONFIG_FILE } from '../edge/metaserver/index.js';
 import { CriRuntime } from '../edge/cri/index.js';
 import { DeviceManager } from '../edge/devices/index.js';
 import { discoverHardware } from '../edge/hardware/index.js';
@@ -188,7 +189,11 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
 
   const devices = cfg.devices.enabled
     ? new DeviceManager({
-        config: { nodeName: cfg.nodeName, bus: cfg.devices.bus },
+        config: {
+          nodeName: cfg.nodeName,
+          bus: cfg.devices.bus,
+          externalProtocols: [...cfg.devices.externalProtocols],
+        },
         store,
         logger: log.child({ component: 'devices' }),
         registry,
@@ -341,9 +346,12 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
           port: cfg.api.port,
           tokenFile: join(cfg.dataDir, EDGE_FILES.apiToken),
           endpointFile: join(cfg.dataDir, EDGE_FILES.apiEndpoint),
+          // the metaserver (docs/metaserver.md): kubectl --kubeconfig <dataDir>/metaserver.kubeconfig
+          ...(cfg.api.metaserver ? { kubeconfigFile: join(cfg.dataDir, METASERVER_KUBECONFIG_FILE) } : {}),
         },
         {
           logger: log.child({ component: 'api' }),
+          ...(cfg.api.metaserver ? { store, registry, nodeName: cfg.nodeName } : {}),
           health: () => {
             try {
               return healthView(health.evaluate(), health.startupReport);

@@ -2,10 +2,15 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/index.js';
 import { CloudConfigSchema, EdgeConfigSchema, loadConfig } from './config.js';
+import { errorLine, exitCodeFor } from './errors.js';
+import { EXIT } from './exit.js';
 import { untilSignal } from './signals.js';
+import { registerConfig } from './commands/config.js';
 import { registerEdgeHealth } from './commands/edge-health.js';
 import { registerEdgeJoin } from './commands/join.js';
+import { registerMapper } from './commands/mapper.js';
 import { registerNode } from './commands/node.js';
+import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
 
 const VERSION = '0.1.0';
@@ -32,7 +37,22 @@ export function buildProgram(): Command {
       'Cloud–edge collaboration platform: Kubernetes workloads and devices on edge nodes over unreliable links',
     )
     .version(VERSION, '-v, --version')
-    .showHelpAfterError('(run with --help for usage)');
+    // before any subcommand exists: they inherit it, so every usage error reaches main (exit 2)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit codes (every command): 0 ok, 1 failed, 2 wrong usage or invalid configuration,
+3 some edge node offline or unhealthy (tether status), 4 cloud or Kubernetes API unreachable,
+5 refused (expired, unknown or revoked token; credentials not accepted).
+
+Examples:
+  sudo tether up                    # everything on this machine
+  tether status                     # the fleet at a glance
+  tether token create --ttl 1h      # a join command for another edge
+  tether config validate /etc/tether/edge.yaml`,
+    );
 
   program
     .command('version')
@@ -50,13 +70,33 @@ export function buildProgram(): Command {
     .command('cloud')
     .description('run the cloud core against a Kubernetes cluster')
     .requiredOption('-c, --config <file>', 'cloud configuration (YAML)')
-    .addHelpText('after', '\nExample:\n  tether cloud --config /etc/tether/cloud.yaml')
+    .addHelpText(
+      'after',
+      '\nEvery field: docs/configuration.md; check a file first with `tether config validate`.\n' +
+        '\nExamples:\n  tether cloud --config /etc/tether/cloud.yaml\n  KUBECONFIG=~/.kube/config tether cloud -c cloud.yaml',
+    )
     .action(async (opts: { config: string }) => {
       const cfg = loadConfig(opts.config, CloudConfigSchema, 'cloud');
       const { startCloud } = await import('./cloud.js');
       const cloud = await startCloud(cfg);
-      console.error(`tether cloud: hub listening on ${cfg.hub.host}:${cloud.hub.port}`);
-      untilSignal(() => cloud.stop());
+      const { serveMetrics } = await import('./metrics.js');
+      const metrics = cfg.metrics.enabled
+        ? await serveMetrics(cloud.registry, cfg.metrics.host, cfg.metrics.port).catch(async (e: unknown) => {
+            await cloud.stop();
+            throw new Error(
+              `cannot serve metrics on ${cfg.metrics.host}:${cfg.metrics.port}: ${errorMessage(e)} (set metrics.port, or metrics.enabled: false)`,
+              { cause: e },
+            );
+          })
+        : undefined;
+      console.error(
+        `tether cloud: hub listening on ${cfg.hub.host}:${cloud.hub.port}` +
+          (metrics === undefined ? '' : `; metrics on ${metrics.url}`),
+      );
+      untilSignal(async () => {
+        await metrics?.close();
+        await cloud.stop();
+      });
     });
 
   program
@@ -108,7 +148,11 @@ export function buildProgram(): Command {
     .command('run')
     .description('run the edge core with a configuration file')
     .requiredOption('-c, --config <file>', 'edge configuration (YAML)')
-    .addHelpText('after', '\nExample:\n  tether edge run --config /etc/tether/edge.yaml')
+    .addHelpText(
+      'after',
+      '\nThe file is written by `tether edge join`; every field: docs/configuration.md.\n' +
+        '\nExample:\n  tether edge run --config /var/lib/tether/edge/edge.yaml',
+    )
     .action(async (opts: { config: string }) => {
       const cfg = loadConfig(opts.config, EdgeConfigSchema, 'edge');
       const { startEdge } = await import('./edge.js');
@@ -121,6 +165,9 @@ export function buildProgram(): Command {
   registerEdgeHealth(edge);
   registerToken(program);
   registerNode(program);
+  registerStatus(program);
+  registerConfig(program);
+  registerMapper(program);
   return program;
 }
 
@@ -130,15 +177,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
-    if (e instanceof ConfigError) {
-      console.error(`tether: ${e.message}`);
-      return 2;
-    }
-    console.error(`tether: ${errorMessage(e)}`);
-    return 1;
+    // commander has printed its message; --help and --version exit 0, every usage error is 2
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    console.error(errorLine(e));
+    return exitCodeFor(e);
   }
 }
 
 const code = await main(process.argv);
 if (code !== 0) process.exit(code);
+// a command may set process.exitCode (status: 3 when some node is offline) and still let daemons run

@@ -291,7 +291,7 @@ describe('cli — token, edge join, node revoke against a tether cloud process',
     expect(twice.stderr).toContain(`there is no join token ${id}`);
   }, 120_000);
 
-  it('cli — wrong flags get readable errors and commander exit code 1', async () => {
+  it('cli — wrong flags get readable errors and the usage exit code 2', async () => {
     const cases: [string[], RegExp][] = [
       [['token', 'create', '--ttl', '5x'], /option '--ttl <duration>' argument '5x' is invalid/],
       [['token', 'create', '--uses', '0'], /option '--uses <n>' argument '0' is invalid/],
@@ -333,7 +333,7 @@ describe('cli — token, edge join, node revoke against a tether cloud process',
       const batch = cases.slice(i, i + 2);
       const results = await Promise.all(batch.map(([args]) => run(args)));
       batch.forEach(([args, re], k) => {
-        expect(results[k]?.code, args.join(' ')).toBe(1);
+        expect(results[k]?.code, args.join(' ')).toBe(2);
         expect(results[k]?.stderr, args.join(' ')).toMatch(re);
       });
     }
