@@ -72,7 +72,7 @@ describe('edge/pods sidecar containers (KEP-753, real containerd)', () => {
         x.phase === 'Running' &&
         x.containerStatuses?.[0]?.state['running'] !== undefined &&
         x.initContainerStatuses?.[1]?.state['running'] !== undefined &&
-        (x.initContainerStatuses[1].restartCount ?? 0) >= 1,
+        x.initContainerStatuses[1].restartCount >= 1,
       'app running beside a restarted sidecar',
     );
     expect(condition(running, 'Initialized')).toBe('True');
