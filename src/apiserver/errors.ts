@@ -116,7 +116,8 @@ export const Errors = {
     const parts = causes.map((c) => (c.field === undefined ? c.message : `${c.field}: ${c.message}`));
     const summary = parts.length === 1 ? (parts[0] ?? '') : `[${parts.join(', ')}]`;
     return new ApiError(422, 'Invalid', `${qualified(kind, group)} "${name}" is invalid: ${summary}`, {
-      name,
+      // omitempty upstream: an object without a name has no details.name
+      ...(name === '' ? {} : { name }),
       ...(group === '' ? {} : { group }),
       kind,
       causes,

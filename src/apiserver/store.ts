@@ -23,12 +23,17 @@ import {
 import { apiVersionOf, objectKey, type ResourceInfo, type ResourceTable } from './resources.js';
 import { prepareForCreate, prepareForUpdate, statusUpdate, validate, validateUpdate } from './strategy.js';
 import type { JsonObject, Storage, StorageErrorLike, StoredObject } from './storage/types.js';
+import { scopeFor, shapeFor, trackUpdate, type Writer } from './ssa/index.js';
 import { err, ok, type Result } from '../common/index.js';
 
 export interface WriteOptions {
   dryRun: boolean;
   fieldValidation: FieldValidation;
   warnings: string[];
+  /** Who writes, for metadata.managedFields; internal writes without one keep them as they are. */
+  writer?: Writer;
+  /** The object comes from server-side apply, which has already set managedFields. */
+  applied?: boolean;
 }
 
 export interface DeleteOptions {
@@ -182,6 +187,31 @@ export class ObjectStore {
     return ok(undefined);
   }
 
+  /**
+   * metadata.managedFields of a write (fieldmanager): server-side apply set them already;
+   * a write with a writer records an Update; an internal write keeps the live ones unless
+   * it replaced them.
+   */
+  private trackManaged(
+    r: ResourceInfo,
+    old: JsonObject | undefined,
+    o: JsonObject,
+    requested: unknown,
+    opts: WriteOptions,
+    subresource?: string,
+  ): void {
+    const meta = metaOf(o);
+    if (requested === undefined) delete meta['managedFields'];
+    else meta['managedFields'] = requested;
+    if (opts.applied === true) return;
+    if (opts.writer === undefined) {
+      const live = old === undefined ? undefined : metaOf(old)['managedFields'];
+      if (requested === undefined && live !== undefined) meta['managedFields'] = live;
+      return;
+    }
+    trackUpdate({ old, obj: o, shape: shapeFor(r), scope: scopeFor(r, subresource), writer: opts.writer });
+  }
+
   /** Extra validation hook for special types (CRDs); set by the server. */
   extraValidate: (r: ResourceInfo, o: JsonObject) => StatusCause[] = () => [];
 
@@ -223,8 +253,10 @@ export class ObjectStore {
     const name = str(meta['name']) ?? '';
     const nsOk = this.checkNamespace(r, namespace, name);
     if (!nsOk.ok) return nsOk;
+    const requestedManaged = meta['managedFields'];
     prepareCreateMeta(r, o, namespace);
     prepareForCreate(r, o);
+    this.trackManaged(r, undefined, o, requestedManaged, opts);
     const v = this.validateAll(r, o, generated);
     if (!v.ok) return v;
     const extra = this.extraValidate(r, o);
@@ -305,9 +337,9 @@ export class ObjectStore {
     }
     if (r.namespaced) meta['namespace'] = namespace;
     else delete meta['namespace'];
-    delete meta['managedFields'];
     delete meta['selfLink'];
     prepareForUpdate(r, old, o);
+    this.trackManaged(r, old, o, meta['managedFields'], opts);
     if (r.group === '' && r.resource === 'services') {
       const svc = keepServiceAddresses(old, o);
       if (svc.length > 0) return err(Errors.invalid(r.kind, r.group, name, svc));
@@ -393,6 +425,7 @@ export class ObjectStore {
     }
     const old = this.toApi(r, cur);
     const o = statusUpdate(old, body);
+    this.trackManaged(r, old, o, metaOf(body)['managedFields'], opts, 'status');
     const v = this.validateAll(r, o, false);
     if (!v.ok) return v;
     return this.commitUpdate(r, namespace, name, cur, old, o, opts);

@@ -160,9 +160,10 @@ describe('apiserver rest', () => {
     expect(t.status).toBe(415);
     expect(t.body.reason).toBe('UnsupportedMediaType');
     const sa = await api(s, 'PATCH', `${CM}/fromyaml`, 'a: 1', {
-      headers: { 'Content-Type': 'application/apply-patch+yaml' },
+      headers: { 'Content-Type': 'application/x-unknown-patch' },
     });
     expect(sa.status).toBe(415);
+    expect(sa.body.reason).toBe('UnsupportedMediaType');
   });
 
   it('apiserver rest — fieldValidation Strict rejects unknown fields, Warn warns, Ignore drops', async () => {

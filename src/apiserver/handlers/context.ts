@@ -6,7 +6,8 @@ import { readBody, mediaType } from '../body.js';
 import { Errors, type ApiError } from '../errors.js';
 import { parseFieldValidation } from '../fields.js';
 import type { ResourceRequest } from '../requestinfo.js';
-import type { ResourceInfo } from '../resources.js';
+import { apiVersionOf, type ResourceInfo } from '../resources.js';
+import { managerName, type Writer } from '../ssa/index.js';
 import type { ObjectStore, WriteOptions } from '../store.js';
 import { err, ok, type Result } from '../../common/index.js';
 
@@ -43,7 +44,13 @@ export function writeOptions(ctx: HandlerContext): Result<WriteOptions, ApiError
   for (const d of dry) if (d !== 'All') return err(Errors.badRequest(`Invalid dry run value: ${d}`));
   const fv = parseFieldValidation(ctx.query.get('fieldValidation'));
   if (!fv.ok) return fv;
-  return ok({ dryRun: dry.length > 0, fieldValidation: fv.value, warnings: ctx.warnings });
+  const sub = ctx.info.subresource;
+  const writer: Writer = {
+    manager: managerName(ctx.query.get('fieldManager'), ctx.req.headers['user-agent']),
+    apiVersion: apiVersionOf(ctx.r),
+    ...(sub === 'status' || sub === 'scale' ? { subresource: sub } : {}),
+  };
+  return ok({ dryRun: dry.length > 0, fieldValidation: fv.value, warnings: ctx.warnings, writer });
 }
 
 export async function body(ctx: HandlerContext): Promise<Result<{ data: Buffer; type: string }, ApiError>> {

@@ -1,8 +1,7 @@
 /**
  * PATCH (handlers/patch.go): JSON, merge and strategic merge patches applied to the current
  * object, then written as an update with the read revision as precondition, retried on
- * conflicts with concurrent writers. Server-side apply is refused as upstream refuses an
- * unsupported patch type (415).
+ * conflicts with concurrent writers. Server-side apply is handlers/apply.ts.
  */
 import { Errors } from '../errors.js';
 import { metaOf, str } from '../meta.js';
@@ -11,6 +10,7 @@ import { negotiate, render, writeError, writeJson } from '../respond.js';
 import type { JsonObject } from '../storage/types.js';
 import { err, ok, type Result } from '../../common/index.js';
 import type { ApiError } from '../errors.js';
+import { APPLY_PATCH_TYPE, handleApply, patchOptionsError } from './apply.js';
 import { body, type HandlerContext, namespaceOf, writeOptions } from './context.js';
 import { scaleFromObject, scaleToObject } from './scale.js';
 
@@ -52,10 +52,20 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
   const form = negotiate(ctx.req, ctx.query) ?? { kind: 'object' as const };
   const isCustom = ctx.r.custom !== undefined;
   const ct = ctx.req.headers['content-type'] ?? '';
+  if ((ct.split(';')[0] ?? '').trim().toLowerCase() === APPLY_PATCH_TYPE) {
+    await handleApply(ctx);
+    return;
+  }
   const type = patchTypeFromContentType(ct);
   if (type === undefined || (isCustom && type === 'strategic')) {
     ctx.req.resume();
     writeError(ctx.res, Errors.unsupportedMediaType(isCustom ? PATCH_TYPES_CUSTOM : PATCH_TYPES_BUILTIN));
+    return;
+  }
+  const badOptions = patchOptionsError(false, ctx.query);
+  if (badOptions !== undefined) {
+    ctx.req.resume();
+    writeError(ctx.res, badOptions);
     return;
   }
   const opts = writeOptions(ctx);
