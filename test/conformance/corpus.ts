@@ -604,6 +604,146 @@ export const CORPUS: readonly Case[] = [
         contentType: 'application/apply-patch+yaml',
         status: 422,
       },
+      {
+        id: 'apply-force',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/configmaps/applied?fieldManager=other&force=true',
+        body: cm('applied', { b: '3' }),
+        contentType: 'application/apply-patch+yaml',
+        status: 200,
+      },
+      {
+        id: 'apply-after-force',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/configmaps/applied?fieldManager=corpus',
+        body: cm('applied', { b: '4', c: '1' }),
+        contentType: 'application/apply-patch+yaml',
+        status: 409,
+      },
+      {
+        id: 'apply-add',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/configmaps/applied?fieldManager=corpus',
+        body: cm('applied', { c: '1' }),
+        contentType: 'application/apply-patch+yaml',
+        status: 200,
+      },
+      {
+        id: 'apply-two-managers',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/configmaps/applied?fieldManager=third',
+        body: cm('applied', { b: '5', c: '5' }),
+        contentType: 'application/apply-patch+yaml',
+        status: 409,
+      },
+      {
+        id: 'update-manager',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/configmaps/applied?fieldManager=patcher',
+        body: { data: { d: '1' } },
+        contentType: 'application/merge-patch+json',
+        status: 200,
+      },
+      {
+        id: 'apply-vs-update',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/configmaps/applied?fieldManager=corpus',
+        body: cm('applied', { c: '1', d: '2' }),
+        contentType: 'application/apply-patch+yaml',
+        status: 409,
+      },
+      {
+        id: 'apply-drop',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/configmaps/applied?fieldManager=corpus',
+        body: cm('applied', {}),
+        contentType: 'application/apply-patch+yaml',
+        status: 200,
+      },
+      {
+        id: 'force-on-merge-patch',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/configmaps/applied?force=true',
+        body: { data: { e: '1' } },
+        contentType: 'application/merge-patch+json',
+        status: 422,
+      },
+      {
+        id: 'apply-wrong-kind',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/configmaps/applied?fieldManager=corpus',
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'applied' } },
+        contentType: 'application/apply-patch+yaml',
+        status: 400,
+      },
+      {
+        id: 'apply-deployment',
+        method: 'PATCH',
+        path: '/apis/apps/v1/namespaces/{{ns}}/deployments/ssa?fieldManager=corpus',
+        body: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'ssa' },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: 'ssa' } },
+            template: {
+              metadata: { labels: { app: 'ssa' } },
+              spec: {
+                containers: [
+                  {
+                    name: 'main',
+                    image: 'busybox:1',
+                    ports: [{ containerPort: 80 }],
+                    env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }],
+                  },
+                ],
+              },
+            },
+          },
+        },
+        contentType: 'application/apply-patch+yaml',
+        status: 201,
+      },
+      {
+        id: 'apply-deployment-update',
+        method: 'PATCH',
+        path: '/apis/apps/v1/namespaces/{{ns}}/deployments/ssa?fieldManager=corpus',
+        body: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'ssa' },
+          spec: {
+            selector: { matchLabels: { app: 'ssa' } },
+            template: {
+              metadata: { labels: { app: 'ssa' } },
+              spec: {
+                containers: [
+                  { name: 'side', image: 'busybox:2' },
+                  { name: 'main', image: 'busybox:2', env: [{ name: 'B', value: '3' }] },
+                ],
+              },
+            },
+          },
+        },
+        contentType: 'application/apply-patch+yaml',
+        status: 200,
+      },
+      {
+        id: 'apply-deployment-conflict',
+        method: 'PATCH',
+        path: '/apis/apps/v1/namespaces/{{ns}}/deployments/ssa?fieldManager=other',
+        body: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'ssa' },
+          spec: {
+            template: { spec: { containers: [{ name: 'main', image: 'busybox:3', ports: [{ containerPort: 80, protocol: 'TCP' }] }] } },
+          },
+        },
+        contentType: 'application/apply-patch+yaml',
+        status: 409,
+      },
     ],
   },
   {
@@ -1013,11 +1153,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason: `${FIX} as namespaces/delete.`,
   },
   {
-    step: 'error Status bodies/no-name',
-    path: 'body.details.name',
-    reason: `${FIX} upstream omits details.name when the object has no name; the embedded server sends "".`,
-  },
-  {
     step: 'error Status bodies/malformed-json',
     path: 'body.message',
     reason: `${ACCEPTED} the message embeds the JSON parser's own error text (Go's encoding/json vs V8's JSON.parse); status, reason and code match.`,
@@ -1059,11 +1194,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason: `${FIX} Lease validation (leaseDurationSeconds must be > 0) is missing: 422 upstream, 201 embedded.`,
   },
   { step: 'leases/list', path: 'body.items[2]', reason: `${FIX} the invalid Lease of leases/bad-duration was stored.` },
-  {
-    step: 'server-side apply/*',
-    path: '*',
-    reason: `${FIX} server-side apply (application/apply-patch+yaml with fieldManager, conflicts as 409) is not implemented: 415 from the embedded server. kubectl apply --server-side needs it.`,
-  },
   {
     step: 'nodes and status/*',
     path: 'body.spec.taints[1]',
@@ -1211,11 +1341,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     step: 'request options/list-not-older-than',
     path: 'body.items[0].data',
     reason: `${FIX} as request options/* body.data.`,
-  },
-  {
-    step: 'request options/list-match-without-rv',
-    path: 'body.details.name',
-    reason: `${FIX} as error Status bodies/no-name (details.name "" instead of omitted).`,
   },
   {
     step: 'request options/delete-*-precondition',
