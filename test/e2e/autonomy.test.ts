@@ -54,7 +54,8 @@ describe('edge autonomy: offline reboot', () => {
     rt = newRuntime(CRI_SOCKET);
     await rt.start();
     // the embedded API server runs no controllers; the node lifecycle one marks the silent edge
-    if (h.cp.kind === 'embedded') controllers = await startControllers(h, ['nodelifecycle'], 4);
+    if (h.cp.kind === 'embedded')
+      controllers = await startControllers(h, ['scheduler', 'replicaset', 'deployment', 'nodelifecycle'], 4);
   });
   afterAll(async () => {
     if (edge !== undefined) await removeEdgeProcess(edge, rt);
@@ -79,6 +80,26 @@ describe('edge autonomy: offline reboot', () => {
       };
       for (const p of [pod('keeper'), pod('reader', cmVolume), pod('doomed'), pod('forced')])
         await kubectl(h.cp, ['apply', '-f', '-'], { input: JSON.stringify(p) });
+      const template = pod('web') as { spec: object };
+      await kubectl(h.cp, ['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'web', namespace: NS },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: 'web' } },
+            template: {
+              metadata: { labels: { app: 'web' } },
+              spec: {
+                ...template.spec,
+                nodeName: undefined,
+                nodeSelector: { 'kubernetes.io/hostname': NODE },
+              },
+            },
+          },
+        }),
+      });
 
       edge = await startNetnsEdge(h, cloud, host, NODE, { criSocket: CRI_SOCKET });
       const e = edge;
@@ -114,6 +135,32 @@ describe('edge autonomy: offline reboot', () => {
         );
       const uid = (name: string): string => before.get(name)?.metadata?.uid ?? '';
       expect(await readGreeting(uid('reader'))).toBe('v1');
+      /** The Deployment's pods that run on the edge, current in the cloud. */
+      const webRunning = async (): Promise<V1Pod[]> => {
+        const pods = (await h.core.listNamespacedPod({ namespace: NS, labelSelector: 'app=web' })).items;
+        const ok = await Promise.all(
+          pods.map(
+            async (p) =>
+              p.metadata?.deletionTimestamp == null && (await currentAndRunning(p.metadata?.name ?? '')),
+          ),
+        );
+        return pods.filter((_, i) => ok[i] !== false);
+      };
+      await eventually(
+        async () => (await webRunning()).length === 1,
+        'the Deployment pod Running',
+        120_000,
+      ).catch(fail('web'));
+      const events = async (): Promise<string[]> =>
+        (
+          await h.core.listNamespacedEvent({
+            namespace: NS,
+            fieldSelector: `involvedObject.kind=Node,involvedObject.name=${NODE}`,
+          })
+        ).items
+          .filter((ev) => /\bshutdown=02\b/.test(ev.message ?? ''))
+          .map((ev) => ev.metadata.name ?? '');
+      expect(await events()).toEqual([]);
 
       // ── offline: cut, SIGKILL, "reboot" (every sandbox of the run stopped), restart ──────────
       host.cut();
@@ -124,18 +171,20 @@ describe('edge autonomy: offline reboot', () => {
       );
       await e.proc.kill('SIGKILL');
       const sandboxes = await rt.listPodSandbox({ labels: { [TEST_RUN_LABEL]: e.run } });
-      expect(sandboxes.length).toBe(4);
-      for (const s of sandboxes) await rt.stopPodSandbox(s.id);
-      for (const name of before.keys()) expect(await runningIn(uid(name))).toBeUndefined();
+      // keeper, reader, doomed, forced and the Deployment's pod
+      expect(sandboxes.length).toBe(5);
+      const uids = sandboxes.map((sb) => sb.metadata.uid);
+      for (const sb of sandboxes) await rt.stopPodSandbox(sb.id);
+      for (const u of uids) expect(await runningIn(u)).toBeUndefined();
 
       e.restart();
       // every pod regains a running container from the store alone, the cloud still unreachable
-      for (const name of before.keys())
+      for (const u of uids)
         await eventually(
-          async () => (await runningIn(uid(name))) !== undefined,
-          `${name} running again offline`,
+          async () => (await runningIn(u)) !== undefined,
+          `pod ${u} running again offline`,
           120_000,
-        ).catch(fail(`${name} offline`));
+        ).catch(fail(`${u} offline`));
       expect(cloud.hub.session(nodeName(NODE))).toBeUndefined();
 
       // the cloud changes while the edge cannot hear it
@@ -147,6 +196,9 @@ describe('edge autonomy: offline reboot', () => {
       await kubectl(h.cp, ['delete', 'pod', 'doomed', '--wait=false']);
       await kubectl(h.cp, ['delete', 'pod', 'forced', '--grace-period=0', '--force']);
       await kubectl(h.cp, ['apply', '-f', '-'], { input: JSON.stringify(pod('late')) });
+      // same name, new uid: the edge must run the new one, never the one it holds
+      await kubectl(h.cp, ['apply', '-f', '-'], { input: JSON.stringify(pod('forced')) });
+      await kubectl(h.cp, ['scale', 'deployment', 'web', '--replicas=2']);
       // nothing deleted at the edge because the cloud is silent (or because it changed)
       await new Promise((r) => setTimeout(r, 2_000));
       for (const name of before.keys()) expect(await runningIn(uid(name))).toBeDefined();
@@ -176,17 +228,33 @@ describe('edge autonomy: offline reboot', () => {
       await eventually(() => currentAndRunning('late'), 'the pod bound while offline Running', 120_000).catch(
         fail('late'),
       );
+      // the replica added while the node was tainted unreachable is scheduled once it is Ready again
+      await eventually(
+        async () => (await webRunning()).length === 2,
+        'the Deployment scaled to 2',
+        120_000,
+      ).catch(fail('web scaled'));
+      // the SIGKILL while offline is reported once the link is back (issue 10)
+      await eventually(async () => (await events()).length === 1, 'the unclean-shutdown Event', 60_000).catch(
+        fail('event'),
+      );
       await eventually(
         async () => (await readGreeting(uid('reader'))) === 'v2',
         'the ConfigMap edit in the volume',
         60_000,
       ).catch(fail('configmap'));
+      const reborn = await eventually(
+        () => currentAndRunning('forced'),
+        'the recreated pod Running',
+        120_000,
+      ).catch(fail('forced recreated'));
+      expect(reborn.metadata?.uid).not.toBe(uid('forced'));
+      await eventually(
+        async () => (await cloudPod('doomed')) === undefined,
+        'doomed gone in the cloud',
+        60_000,
+      ).catch(fail('doomed'));
       for (const name of ['doomed', 'forced']) {
-        await eventually(
-          async () => (await cloudPod(name)) === undefined,
-          `${name} gone in the cloud`,
-          60_000,
-        ).catch(fail(name));
         await eventually(
           async () =>
             (await rt.listContainers({ labels: { 'io.kubernetes.pod.uid': uid(name) } })).length === 0 &&
@@ -207,14 +275,16 @@ describe('edge autonomy: offline reboot', () => {
 
       // not resurrected: a few reconcile rounds later the deleted pods are still nowhere
       await new Promise((r) => setTimeout(r, 5_000));
+      expect(await cloudPod('doomed')).toBeUndefined();
+      expect((await cloudPod('forced'))?.metadata?.uid).toBe(reborn.metadata?.uid);
       for (const name of ['doomed', 'forced']) {
-        expect(await cloudPod(name)).toBeUndefined();
         expect(await rt.listContainers({ labels: { 'io.kubernetes.pod.uid': uid(name) } })).toEqual([]);
       }
       const names = (await h.core.listNamespacedPod({ namespace: NS })).items
         .map((p) => p.metadata?.name)
         .sort();
-      expect(names).toEqual(['keeper', 'late', 'reader']);
+      expect(names.filter((n) => !n?.startsWith('web-'))).toEqual(['forced', 'keeper', 'late', 'reader']);
+      expect((await webRunning()).length).toBe(2);
     },
   );
 });
