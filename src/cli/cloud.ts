@@ -122,7 +122,9 @@ export async function startCloud(cfg: CloudConfig): Promise<RunningCloud> {
     registry,
     joins,
   );
-  const sync = new SyncController(kube, hub, log.child({ component: 'sync' }), registry);
+  const sync = new SyncController(kube, hub, log.child({ component: 'sync' }), registry, {
+    devices: cfg.devices.enabled,
+  });
   // Rotation signs with the cloud CA; with operator-provided certificates there is none to sign with.
   const rotation =
     pki === undefined ? undefined : new CertRotation(pki, log.child({ component: 'rotation' }), revocations);

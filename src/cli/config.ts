@@ -78,6 +78,14 @@ export const CloudConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Device/DeviceModel sync (issue 9): needs the CRDs of deploy/crds installed. */
+    devices: z
+      .object({
+        /** Off: Devices are not sent to edges, their status not written. Default true. */
+        enabled: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     /** Prometheus metrics of the cloud core (`tether status` reads queue depths there). */
     metrics: z
       .object({

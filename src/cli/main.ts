@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/index.js';
 import { CloudConfigSchema, EdgeConfigSchema, loadConfig } from './config.js';
@@ -105,30 +106,58 @@ Examples:
     .option('--state-dir <dir>', 'where state is kept between runs', '/var/lib/tether/up')
     .option('--api-port <port>', 'port of the embedded Kubernetes API server', '6443')
     .option('--hub-port <port>', 'port of the cloud hub edges connect to', '10350')
+    .option(
+      '--metrics-port <port>',
+      "port of the cloud core's Prometheus metrics (tether status reads it)",
+      '10352',
+    )
     .option('--node-name <name>', 'name of the local edge node', 'edge-local')
+    .option('--edges <n>', 'more edges, each in its own network namespace (root)', '0')
+    .option('--kubeconfig <file>', 'use this existing cluster instead of the embedded control plane')
+    .option('--no-device', 'do not create the simulated demo device')
     .option('--no-setup', 'do not install packages or start containerd and the registry')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'warn')
     .addHelpText(
       'after',
-      '\nExamples:\n  sudo tether up\n  tether up --no-setup --state-dir /tmp/tether --api-port 7443',
+      `
+Safe to run again (state is kept in --state-dir); Ctrl-C stops everything; \`tether down\` removes it.
+
+Examples:
+  sudo tether up
+  sudo tether up --edges 2                      # two more edges in network namespaces
+  sudo tether up --kubeconfig ~/.kube/config    # an existing cluster instead of the embedded one
+  tether up --no-setup --state-dir /tmp/tether --api-port 7443 --hub-port 7350 --metrics-port 7352`,
     )
     .action(
       async (opts: {
         stateDir: string;
         apiPort: string;
         hubPort: string;
+        metricsPort: string;
         nodeName: string;
+        edges: string;
+        kubeconfig?: string;
+        device: boolean;
         setup: boolean;
         logLevel: string;
       }) => {
+        const edges = Number(opts.edges);
+        if (!Number.isInteger(edges) || edges < 0 || edges > 50)
+          throw new ConfigError(
+            `--edges must be a whole number from 0 to 50, got ${JSON.stringify(opts.edges)}`,
+          );
         const { up } = await import('./up.js');
         const running = await up({
           stateDir: opts.stateDir,
           apiPort: port(opts.apiPort, '--api-port'),
           hubPort: port(opts.hubPort, '--hub-port'),
+          metricsPort: port(opts.metricsPort, '--metrics-port'),
           nodeName: opts.nodeName,
           setup: opts.setup,
           logLevel: logLevel(opts.logLevel),
+          edges,
+          device: opts.device,
+          ...(opts.kubeconfig === undefined ? {} : { kubeconfig: resolve(opts.kubeconfig) }),
         });
         untilSignal(() => running.stop());
       },
@@ -136,7 +165,8 @@ Examples:
 
   program
     .command('down')
-    .description('stop what `tether up` started and remove its state')
+    .description('stop what `tether up` started (edges, namespaces, pods) and remove its state')
+    .addHelpText('after', '\nExamples:\n  sudo tether down\n  tether down --state-dir /tmp/tether')
     .option('--state-dir <dir>', 'the state directory of tether up', '/var/lib/tether/up')
     .action(async (opts: { stateDir: string }) => {
       const { down } = await import('./up.js');
