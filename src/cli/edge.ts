@@ -347,7 +347,17 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
           tokenFile: join(cfg.dataDir, EDGE_FILES.apiToken),
           endpointFile: join(cfg.dataDir, EDGE_FILES.apiEndpoint),
           // the metaserver (docs/metaserver.md): kubectl --kubeconfig <dataDir>/metaserver.kubeconfig
-          ...(cfg.api.metaserver ? { kubeconfigFile: join(cfg.dataDir, METASERVER_KUBECONFIG_FILE) } : {}),
+          ...(cfg.api.metaserver
+            ? {
+                kubeconfigFile: join(cfg.dataDir, METASERVER_KUBECONFIG_FILE),
+                // kubectl sends its token only over TLS: the same port also speaks https
+                tls: {
+                  caFile: join(cfg.dataDir, 'api-ca.crt'),
+                  certFile: join(cfg.dataDir, 'api.crt'),
+                  keyFile: join(cfg.dataDir, 'api.key'),
+                },
+              }
+            : {}),
         },
         {
           logger: log.child({ component: 'api' }),

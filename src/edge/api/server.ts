@@ -1,9 +1,28 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, LifecycleError, TetherError, type Component, type Logger } from '../../common/index.js';
+import {
+  CertificateAuthority,
+  certInfo,
+  ConfigError,
+  LifecycleError,
+  TetherError,
+  type Component,
+  type Logger,
+  type Registry,
+} from '../../common/index.js';
+import {
+  isMetaserverPath,
+  Metaserver,
+  MetaserverConfigSchema,
+  statusBody,
+  writeMetaserverKubeconfig,
+  type MetaStore,
+} from '../metaserver/index.js';
 
 /** File names in the edge data directory: the token, and the bound endpoint for `tether edge health`. */
 export const API_TOKEN_FILE = 'api.token';
@@ -19,6 +38,22 @@ export const LocalApiConfigSchema = z
     tokenFile: z.string().min(1),
     /** Where the bound URL and token file path are written for `tether edge health`. */
     endpointFile: z.string().min(1).optional(),
+    /**
+     * Where to write a kubeconfig (0600, with the token) for the metaserver, so
+     * `kubectl --kubeconfig <file>` works on the node. Only with a store (deps.store).
+     */
+    kubeconfigFile: z.string().min(1).optional(),
+    /**
+     * TLS on the same port (the first byte of a connection tells TLS from plain HTTP): kubectl
+     * sends a bearer token only over TLS (kubernetes/kubectl#744). A self-signed local CA and a
+     * serving certificate for the host are created in these files when missing or expiring.
+     */
+    tls: z
+      .object({ caFile: z.string().min(1), certFile: z.string().min(1), keyFile: z.string().min(1) })
+      .strict()
+      .optional(),
+    /** Watch tuning of the metaserver (docs/metaserver.md). */
+    metaserver: MetaserverConfigSchema.prefault({}),
   })
   .strict();
 export type LocalApiConfig = z.input<typeof LocalApiConfigSchema>;
@@ -46,6 +81,14 @@ export interface HealthView {
 export interface LocalApiDeps {
   readonly health: () => HealthView | undefined;
   readonly logger: Logger;
+  /**
+   * The edge store: when given, the same listener serves the metaserver, a read-only Kubernetes
+   * API (/api, /apis, /version) over what the node holds (issue 6, docs/metaserver.md).
+   */
+  readonly store?: MetaStore;
+  readonly registry?: Registry;
+  /** Names the kubeconfig's context (tether-edge-<node>). */
+  readonly nodeName?: string;
 }
 
 /** The contents of `endpointFile`. */
@@ -90,8 +133,14 @@ export class LocalApi implements Component {
   readonly name = 'local-api';
   private readonly cfg: z.output<typeof LocalApiConfigSchema>;
   private server: Server | undefined;
+  private https: HttpsServer | undefined;
+  private front: NetServer | undefined;
+  private caPem: string | undefined;
+  private readonly sockets = new Set<Socket>();
   private token = '';
   private boundUrl: string | undefined;
+  private secureUrl: string | undefined;
+  private readonly meta: Metaserver | undefined;
 
   constructor(
     config: LocalApiConfig,
@@ -104,6 +153,19 @@ export class LocalApi implements Component {
         r.error.issues.map((i) => `api.${i.path.join('.')}: ${i.message}`),
       );
     this.cfg = r.data;
+    this.meta =
+      deps.store === undefined
+        ? undefined
+        : new Metaserver(this.cfg.metaserver, {
+            store: deps.store,
+            logger: deps.logger,
+            ...(deps.registry === undefined ? {} : { registry: deps.registry }),
+          });
+  }
+
+  /** The metaserver behind /api and /apis, when the API was given a store. */
+  get metaserver(): Metaserver | undefined {
+    return this.meta;
   }
 
   get url(): string {
@@ -119,24 +181,57 @@ export class LocalApi implements Component {
   async start(): Promise<void> {
     if (this.server !== undefined) throw new LifecycleError('local API already started');
     this.token = await ensureToken(this.cfg.tokenFile);
-    const server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res);
+    };
+    const server = createServer(handler);
+    let https: HttpsServer | undefined;
+    if (this.cfg.tls !== undefined) {
+      const tls = await ensureServingCert(this.cfg.tls, this.cfg.host);
+      this.caPem = tls.caPem;
+      https = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handler);
+      https.on('tlsClientError', (e) => {
+        this.deps.logger.debug({ err: e.message }, 'local API TLS handshake failed');
+      });
+    }
+    // One port for both: a TLS connection starts with a handshake record (0x16), HTTP with a method.
+    const front = createNetServer((sock: Socket) => {
+      this.sockets.add(sock);
+      sock.once('close', () => this.sockets.delete(sock));
+      sock.once('data', (first: Buffer) => {
+        sock.pause();
+        sock.unshift(first);
+        (https !== undefined && first[0] === 0x16 ? https : server).emit('connection', sock);
+        process.nextTick(() => sock.resume());
+      });
+      sock.on('error', () => undefined);
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => {
+      front.once('error', (e) => {
         reject(
           new LocalApiError(`cannot listen on ${this.cfg.host}:${this.cfg.port}: ${e.message}`, { cause: e }),
         );
       });
-      server.listen(this.cfg.port, this.cfg.host, () => {
+      front.listen(this.cfg.port, this.cfg.host, () => {
         resolve();
       });
     });
     this.server = server;
-    const addr = server.address();
+    this.https = https;
+    this.front = front;
+    const addr = front.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : this.cfg.port;
     const host = this.cfg.host.includes(':') ? `[${this.cfg.host}]` : this.cfg.host;
     this.boundUrl = `http://${host}:${port}`;
+    this.secureUrl = https === undefined ? undefined : `https://${host}:${port}`;
+    this.meta?.start();
+    if (this.meta !== undefined && this.cfg.kubeconfigFile !== undefined)
+      await writeMetaserverKubeconfig(this.cfg.kubeconfigFile, {
+        url: this.secureUrl ?? this.boundUrl,
+        token: this.token,
+        ...(this.caPem === undefined ? {} : { caPem: this.caPem }),
+        ...(this.deps.nodeName === undefined ? {} : { nodeName: this.deps.nodeName }),
+      });
     if (this.cfg.endpointFile !== undefined) {
       const info: EndpointInfo = { url: this.boundUrl, tokenFile: this.cfg.tokenFile };
       await writeFile(this.cfg.endpointFile, `${JSON.stringify(info)}\n`, { mode: 0o644 });
@@ -144,14 +239,28 @@ export class LocalApi implements Component {
     this.deps.logger.info({ url: this.boundUrl }, 'local API listening');
   }
 
+  /** The https:// URL of the same port, when TLS is configured. */
+  get tlsUrl(): string | undefined {
+    return this.secureUrl;
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
-    if (server === undefined) return;
+    const front = this.front;
+    if (server === undefined || front === undefined) return;
+    const https = this.https;
     this.server = undefined;
+    this.https = undefined;
+    this.front = undefined;
     this.boundUrl = undefined;
+    this.secureUrl = undefined;
+    // end open watches first: a clean end of stream, not a reset connection
+    this.meta?.stop();
     server.closeAllConnections();
+    https?.closeAllConnections();
+    for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => {
-      server.close(() => {
+      front.close(() => {
         resolve();
       });
     });
@@ -167,17 +276,27 @@ export class LocalApi implements Component {
       });
       res.end(text);
     };
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const meta = this.meta !== undefined && isMetaserverPath(path) ? this.meta : undefined;
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/u.exec(auth);
     if (m?.[1] === undefined || !sameToken(m[1], this.token)) {
-      send(401, { error: 'Unauthorized', message: 'a bearer token from the edge token file is required' });
+      const message = 'a bearer token from the edge token file is required';
+      // Kubernetes clients expect a Status body (kubectl prints "You must be logged in to the server")
+      send(
+        401,
+        meta === undefined ? { error: 'Unauthorized', message } : statusBody(401, 'Unauthorized', message),
+      );
+      return;
+    }
+    if (meta !== undefined) {
+      meta.handle(req, res);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(405, { error: 'MethodNotAllowed', message: `${req.method ?? '?'} is not supported` });
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
     const view = this.deps.health();
     switch (path) {
       case '/healthz':
@@ -189,7 +308,48 @@ export class LocalApi implements Component {
         else send(200, view);
         return;
       default:
-        send(404, { error: 'NotFound', message: `no such path ${path ?? ''}; try /healthz or /health` });
+        send(404, { error: 'NotFound', message: `no such path ${path}; try /healthz, /health or /api` });
     }
   }
+}
+
+/**
+ * The local API's serving certificate: a self-signed local CA (its key is not kept: nothing else
+ * is ever signed) and a certificate for localhost, 127.0.0.1, ::1 and the configured host.
+ * Reused across restarts so a copied kubeconfig stays valid; renewed 30 days before expiry.
+ */
+async function ensureServingCert(
+  files: { caFile: string; certFile: string; keyFile: string },
+  host: string,
+): Promise<{ caPem: string; certPem: string; keyPem: string }> {
+  const read = (f: string): Promise<string | undefined> =>
+    readFile(f, 'utf8').catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    });
+  const [caPem, certPem, keyPem] = await Promise.all([
+    read(files.caFile),
+    read(files.certFile),
+    read(files.keyFile),
+  ]);
+  if (caPem !== undefined && certPem !== undefined && keyPem !== undefined) {
+    try {
+      if (certInfo(certPem).notAfter.getTime() - Date.now() > 30 * 86_400_000) {
+        await chmod(files.keyFile, 0o600);
+        return { caPem, certPem, keyPem };
+      }
+    } catch {
+      // unreadable: issue a new one below
+    }
+  }
+  const ca = await CertificateAuthority.create('tether-edge-local-api-ca');
+  const ips = [...new Set(['127.0.0.1', '::1', ...(/^[\d.]+$|:/u.test(host) ? [host] : [])])];
+  const dnsNames = [...new Set(['localhost', ...(/^[\d.]+$|:/u.test(host) ? [] : [host])])];
+  const issued = await ca.issueServer('tether-edge-local-api', { ips, dnsNames });
+  await mkdir(dirname(files.keyFile), { recursive: true });
+  await writeFile(files.keyFile, issued.keyPem, { mode: 0o600 });
+  await chmod(files.keyFile, 0o600);
+  await writeFile(files.certFile, issued.certPem, { mode: 0o644 });
+  await writeFile(files.caFile, ca.certPem, { mode: 0o644 });
+  return { caPem: ca.certPem, certPem: issued.certPem, keyPem: issued.keyPem };
 }
