@@ -6,6 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -364,6 +365,10 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
       ['pb', 'edge-b'],
     ] as const)
       await core.createNamespacedPod({ namespace: 'default', body: podManifest(name, node) });
+    // kubectl port-forward checks the phase first (the fake edge reports no status).
+    const p1 = await core.readNamespacedPod({ name: 'p1', namespace: 'default' });
+    p1.status = { phase: 'Running' };
+    await core.replaceNamespacedPodStatus({ name: 'p1', namespace: 'default', body: p1 });
     mkdirSync(join(dir, 'cache'), { recursive: true });
   }, 60_000);
 
@@ -468,6 +473,62 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
       const err = await kc(['exec', 'p1', '-c', 'missing', '--', 'echo'], { env });
       expect(err.code).not.toBe(0);
     });
+  }
+
+  for (const transport of ['websocket', 'spdy'] as const) {
+    it(`streams — kubectl port-forward over ${transport}: bytes both ways through the edge`, async () => {
+      const child = spawn(
+        '/usr/bin/kubectl',
+        [
+          '--kubeconfig',
+          api.kubeconfigPath,
+          '--cache-dir',
+          join(dir, 'cache'),
+          'port-forward',
+          'pod/p1',
+          ':8080',
+        ],
+        {
+          env: {
+            ...process.env,
+            ...(transport === 'spdy' ? { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } : {}),
+          },
+        },
+      );
+      let out = '';
+      try {
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        const port = Number(
+          (
+            await eventually(
+              () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out),
+              'port-forward ready',
+              30_000,
+            )
+          )[1],
+        );
+        const echoed = await new Promise<string>((resolve, reject) => {
+          const sock = connect(port, '127.0.0.1', () => {
+            sock.end('ping through the edge');
+          });
+          let got = '';
+          sock.on('data', (d: Buffer) => (got += d.toString()));
+          sock.on('end', () => {
+            resolve(got);
+          });
+          sock.on('error', reject);
+        });
+        expect(echoed).toBe('ping through the edge');
+        const pf = [...edgeA.streams.values()].filter((x) => x.open.what.type === 'portForward').at(-1);
+        expect(pf?.open.what).toEqual({ type: 'portForward', port: 8080 });
+      } finally {
+        if (child.exitCode === null) {
+          child.kill('SIGINT');
+          await new Promise((r) => child.once('exit', r));
+        }
+      }
+    }, 60_000);
   }
 
   it('streams — WebSocket v5 exec directly: stdin close signal, tty resize and the Status on channel 3', async () => {
