@@ -99,7 +99,22 @@ function defaultTemplate(spec: JsonObject): void {
 }
 
 /** Defaults applied on create and on every update (as the decoder does upstream). */
+/** Map fields of the built-in types that Go's omitempty drops when empty (never written as {}). */
+function dropEmptyMaps(o: JsonObject, resource: string): void {
+  const meta = o['metadata'];
+  const empty = (v: unknown): boolean => isObject(v) && Object.keys(v).length === 0;
+  if (isObject(meta))
+    for (const k of ['labels', 'annotations']) if (empty(meta[k])) Reflect.deleteProperty(meta, k);
+  if (resource === 'configmaps' || resource === 'secrets')
+    for (const k of ['data', 'binaryData']) if (empty(o[k])) Reflect.deleteProperty(o, k);
+}
+
 export function applyDefaults(group: string, resource: string, o: JsonObject): void {
+  applyTypeDefaults(group, resource, o);
+  if (group === '') dropEmptyMaps(o, resource);
+}
+
+function applyTypeDefaults(group: string, resource: string, o: JsonObject): void {
   switch (`${group}/${resource}`) {
     case '/pods':
       defaultPod(o);
@@ -149,9 +164,19 @@ export function applyDefaults(group: string, resource: string, o: JsonObject): v
       });
       return;
     }
-    case '/secrets':
+    case '/secrets': {
       setDefault(o, 'type', 'Opaque');
+      // Convert_v1_Secret_To_core_Secret: stringData is write-only; its entries overwrite
+      // data's (as bytes, so base64 here) and it is never stored or returned.
+      const sd = o['stringData'];
+      if (isObject(sd)) {
+        const data = obj(o, 'data');
+        for (const [k, v] of Object.entries(sd))
+          if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8').toString('base64');
+      }
+      delete o['stringData'];
       return;
+    }
     case '/namespaces': {
       const meta = obj(o, 'metadata');
       // NamespaceDefaultLabelName (1.21+): every namespace carries its own name as a label.

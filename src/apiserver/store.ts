@@ -21,7 +21,14 @@ import {
   validateObjectMeta,
 } from './meta.js';
 import { apiVersionOf, objectKey, type ResourceInfo, type ResourceTable } from './resources.js';
-import { prepareForCreate, prepareForUpdate, statusUpdate, validate, validateUpdate } from './strategy.js';
+import {
+  base64ErrorOffset,
+  prepareForCreate,
+  prepareForUpdate,
+  statusUpdate,
+  validate,
+  validateUpdate,
+} from './strategy.js';
 import type { JsonObject, Storage, StorageErrorLike, StoredObject } from './storage/types.js';
 import { scopeFor, shapeFor, trackUpdate, type Writer } from './ssa/index.js';
 import { err, ok, type Result } from '../common/index.js';
@@ -164,6 +171,18 @@ export class ObjectStore {
     } else {
       const schema = builtinSchema(r.group, r.version, r.kind);
       if (schema !== undefined) unknown = pruneUnknown(o, schema);
+      // Secret data is []byte: undecodable base64 fails the decoding of the body (400).
+      if (r.group === '' && r.resource === 'secrets' && isObject(o['data'])) {
+        for (const v of Object.values(o['data'])) {
+          const at = typeof v === 'string' ? base64ErrorOffset(v) : 0;
+          if (at !== undefined)
+            return err(
+              Errors.badRequest(
+                `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${String(at)}`,
+              ),
+            );
+        }
+      }
     }
     return judgeUnknown(
       unknown,
@@ -180,8 +199,15 @@ export class ObjectStore {
     old?: JsonObject,
   ): Result<void, ApiError> {
     const meta = metaOf(o);
-    const causes: StatusCause[] = [...validateObjectMeta(r, meta, generated), ...validate(r, o)];
-    if (old !== undefined) causes.push(...validateUpdate(r, old, o));
+    const upd = old === undefined ? [] : validateUpdate(r, old, o);
+    // ValidateSecretUpdate / ValidateConfigMapUpdate check immutability before the object.
+    const updateFirst = r.group === '' && (r.resource === 'secrets' || r.resource === 'configmaps');
+    const causes: StatusCause[] = [
+      ...validateObjectMeta(r, meta, generated),
+      ...(updateFirst ? upd : []),
+      ...validate(r, o),
+      ...(updateFirst ? [] : upd),
+    ];
     if (r.custom !== undefined) causes.push(...(this.schemas.get(r)?.validate(o) ?? []));
     if (causes.length > 0) return err(Errors.invalid(r.kind, r.group, str(meta['name']) ?? '', causes));
     return ok(undefined);

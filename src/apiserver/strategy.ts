@@ -154,6 +154,65 @@ function workloadCauses(o: JsonObject): StatusCause[] {
   return causes;
 }
 
+/** ValidateSecret's per-type rules: the keys each well-known type needs in data. */
+function secretTypeCauses(o: JsonObject): StatusCause[] {
+  const data = isObject(o['data']) ? o['data'] : {};
+  const has = (k: string): boolean => data[k] !== undefined;
+  const need = (k: string): StatusCause => Causes.required(`data[${k}]`);
+  const json = (k: string): StatusCause[] => {
+    if (!has(k)) return [need(k)];
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(String(data[k]), 'base64').toString('utf8'));
+      if (isObject(parsed)) return [];
+    } catch {
+      // reported below
+    }
+    return [Causes.invalidValue(`data[${k}]`, '<secret contents redacted>', 'invalid character in JSON')];
+  };
+  switch (o['type']) {
+    case 'kubernetes.io/service-account-token': {
+      const ann = metaOf(o)['annotations'];
+      const name = isObject(ann) ? ann['kubernetes.io/service-account.name'] : undefined;
+      return typeof name === 'string' && name !== ''
+        ? []
+        : [Causes.required('metadata.annotations[kubernetes.io/service-account.name]')];
+    }
+    case 'kubernetes.io/dockercfg':
+      return json('.dockercfg');
+    case 'kubernetes.io/dockerconfigjson':
+      return json('.dockerconfigjson');
+    case 'kubernetes.io/basic-auth':
+      return has('username') || has('password') ? [] : [need('username'), need('password')];
+    case 'kubernetes.io/ssh-auth':
+      return typeof data['ssh-privatekey'] === 'string' && data['ssh-privatekey'] !== ''
+        ? []
+        : [need('ssh-privatekey')];
+    case 'kubernetes.io/tls':
+      return [...(has('tls.crt') ? [] : [need('tls.crt')]), ...(has('tls.key') ? [] : [need('tls.key')])];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Go's base64.StdEncoding decode error offset ("illegal base64 data at input byte N"), or
+ * undefined when `v` decodes.
+ */
+export function base64ErrorOffset(v: string): number | undefined {
+  const s = v.replace(/[\r\n]/g, '');
+  const bad = /[^A-Za-z0-9+/=]/.exec(s);
+  if (bad !== null) return bad.index;
+  const pad = s.indexOf('=');
+  if (pad >= 0) {
+    // padding only at the end of the last quantum, one or two of it
+    const tail = s.slice(pad);
+    if (!/^={1,2}$/.test(tail) || s.length % 4 !== 0 || (tail.length === 2 && pad % 4 !== 2)) return pad;
+    return undefined;
+  }
+  if (s.length % 4 !== 0) return s.length - (s.length % 4);
+  return undefined;
+}
+
 /** Type-specific validation (create and update). */
 export function validate(r: ResourceInfo, o: JsonObject): StatusCause[] {
   switch (`${r.group}/${r.resource}`) {
@@ -169,7 +228,7 @@ export function validate(r: ResourceInfo, o: JsonObject): StatusCause[] {
       for (const f of ['data', 'binaryData', 'stringData']) {
         const d = o[f];
         if (!isObject(d)) continue;
-        for (const [k, v] of Object.entries(d)) {
+        for (const k of Object.keys(d)) {
           if (!/^[-._a-zA-Z0-9]+$/.test(k) || k.length > 253)
             causes.push(
               Causes.invalidValue(
@@ -178,14 +237,9 @@ export function validate(r: ResourceInfo, o: JsonObject): StatusCause[] {
                 "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
               ),
             );
-          if (
-            r.resource === 'secrets' &&
-            f === 'data' &&
-            (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
-          )
-            causes.push(Causes.invalidValue(`data[${k}]`, v, 'illegal base64 data'));
         }
       }
+      if (r.resource === 'secrets') causes.push(...secretTypeCauses(o));
       return causes;
     }
     case '/services': {
@@ -224,6 +278,8 @@ export function validateUpdate(r: ResourceInfo, old: JsonObject, o: JsonObject):
     if (isObject(os) && isObject(ns) && ns['nodeName'] === undefined) delete os['nodeName'];
     if (!deepEqual(os, ns)) causes.push(Causes.forbidden('spec', POD_MUTABLE));
   }
+  if (r.group === '' && r.resource === 'secrets' && old['type'] !== o['type'])
+    causes.push(Causes.invalidValue('type', o['type'], 'field is immutable'));
   if ((r.group === '' && r.resource === 'configmaps') || (r.group === '' && r.resource === 'secrets')) {
     if (old['immutable'] === true) {
       for (const f of ['data', 'binaryData'])
