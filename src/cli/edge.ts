@@ -19,6 +19,7 @@ import {
   edgeProbes,
   FileHealthStore,
   HealthMonitor,
+  nodePressureConditions,
   type HealthEvent,
   type Verdict,
 } from '../edge/health/index.js';
@@ -296,7 +297,7 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
       kick: () => {
         link.kick();
       },
-      conditionSources: [edgeHealthyCondition(health)],
+      conditionSources: [edgeHealthyCondition(health), nodePressureConditions(health)],
     },
     log.child({ component: 'node' }),
   );

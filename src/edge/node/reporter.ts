@@ -217,32 +217,21 @@ export class NodeReporter {
       ...(storage === undefined ? {} : { 'ephemeral-storage': storage }),
       ...Object.fromEntries(Object.entries(hw.extendedResources).map(([k, v]) => [k, String(v)])),
     };
+    // Sources (health units) may own the pressure types; the fixed False defaults apply only to
+    // types nobody provides — decided before `condition()`, which records transitions.
+    const extra = (this.deps.conditionSources ?? []).flatMap((s) => s.conditions());
+    const provided = new Set(extra.map((c) => c.type));
+    const defaults: [string, string, string][] = [
+      ['MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+      ['DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+      ['PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+    ];
     const conditions = [
-      this.condition(
-        'MemoryPressure',
-        'False',
-        'KubeletHasSufficientMemory',
-        'kubelet has sufficient memory available',
-        now,
-      ),
-      this.condition(
-        'DiskPressure',
-        'False',
-        'KubeletHasNoDiskPressure',
-        'kubelet has no disk pressure',
-        now,
-      ),
-      this.condition(
-        'PIDPressure',
-        'False',
-        'KubeletHasSufficientPID',
-        'kubelet has sufficient PID available',
-        now,
-      ),
+      ...defaults
+        .filter(([type]) => !provided.has(type))
+        .map(([type, reason, message]) => this.condition(type, 'False', reason, message, now)),
       this.readyCondition(runtime, now),
-      ...(this.deps.conditionSources ?? []).flatMap((s) =>
-        s.conditions().map((c) => this.condition(c.type, c.status, c.reason, c.message, now)),
-      ),
+      ...extra.map((c) => this.condition(c.type, c.status, c.reason, c.message, now)),
     ];
     return {
       capacity,
