@@ -22,6 +22,7 @@ import {
 } from '../cloud/bootstrap/index.js';
 import { Hub } from '../cloud/hub/index.js';
 import { KubeClient, loadKubeConfig } from '../cloud/kube/index.js';
+import { CloudStreams } from '../cloud/streams/index.js';
 import { SyncController } from '../cloud/sync/index.js';
 import { nodeName } from '../protocol/index.js';
 import type { CloudConfig } from './config.js';
@@ -32,6 +33,8 @@ export const CLOUD_INFO = { namespace: 'tether-system', name: 'tether-cloud' } a
 export interface RunningCloud {
   hub: Hub;
   sync: SyncController;
+  /** The kubelet endpoint and stream relay; undefined when streams are off or have no client CA. */
+  streams: CloudStreams | undefined;
   /** Undefined with operator-provided hub certificates (hub.certFile…): no joins, no rotation then. */
   pki: CloudPki | undefined;
   tokens: TokenStore;
@@ -124,6 +127,7 @@ export async function startCloud(cfg: CloudConfig): Promise<RunningCloud> {
   );
   const sync = new SyncController(kube, hub, log.child({ component: 'sync' }), registry, {
     devices: cfg.devices.enabled,
+    deviceStatusPerSecond: cfg.devices.statusWritesPerSecond,
   });
   // Rotation signs with the cloud CA; with operator-provided certificates there is none to sign with.
   const rotation =
@@ -132,7 +136,32 @@ export async function startCloud(cfg: CloudConfig): Promise<RunningCloud> {
     rotation === undefined
       ? undefined
       : edgeSecurity(sync, { revocations, rotation, hub, log: log.child({ component: 'security' }) });
-  hub.setHandler(security ?? sync);
+  const sc = cfg.streams;
+  const streams =
+    sc.enabled && sc.clientCAFile !== undefined
+      ? new CloudStreams(
+          {
+            host: sc.host,
+            port: sc.port,
+            // The API server does not verify kubelet serving certificates unless told to; the hub's is fine.
+            tls: {
+              certPem: tls.certPem,
+              keyPem: tls.keyPem,
+              clientCaPem: readFileSync(sc.clientCAFile, 'utf8'),
+            },
+            redirect: sc.redirect,
+            ...(sc.advertisePort === undefined ? {} : { advertisePort: sc.advertisePort }),
+          },
+          hub,
+          kube.core,
+          log.child({ component: 'streams' }),
+          registry,
+        )
+      : undefined;
+  if (sc.enabled && streams === undefined)
+    log.warn('streams.clientCAFile is not set: kubectl logs/exec into edge pods are not available');
+  const handler = security ?? sync;
+  hub.setHandler(streams === undefined ? handler : streams.wrap(handler));
   const publish: Component = {
     name: 'cloud-info',
     start: async () => {
@@ -161,6 +190,8 @@ export async function startCloud(cfg: CloudConfig): Promise<RunningCloud> {
   const stop = await startAll([
     ...(security === undefined ? [] : [revocations, securityStop]),
     sync,
+    // before the hub: Node statuses carry the endpoint's port from the first connection on
+    ...(streams === undefined ? [] : [streams]),
     hub,
     publish,
   ]);
@@ -174,6 +205,7 @@ export async function startCloud(cfg: CloudConfig): Promise<RunningCloud> {
   return {
     hub,
     sync,
+    streams,
     pki,
     tokens,
     revocations,

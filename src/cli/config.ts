@@ -83,6 +83,27 @@ export const CloudConfigSchema = z
       .object({
         /** Off: Devices are not sent to edges, their status not written. Default true. */
         enabled: z.boolean().default(true),
+        /** Device status writes to Kubernetes per Device per second; the latest value is always written. Default 1. */
+        statusWritesPerSecond: z.number().positive().default(1),
+      })
+      .strict()
+      .prefault({}),
+    /** kubectl logs/exec/attach/port-forward into edge pods (issue 8, docs/streams.md). */
+    streams: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** The kubelet endpoint the API server dials. Default 0.0.0.0:10351. */
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(10351),
+        /**
+         * CA of the API server's kubelet client certificate (--kubelet-client-certificate; the
+         * embedded one: <dataDir>/pki/ca.crt). Without it the endpoint is not started.
+         */
+        clientCAFile: pemFile.optional(),
+        /** Written into edge Nodes' daemonEndpoints.kubeletEndpoint.Port. Default: `port`. */
+        advertisePort: z.number().int().min(1).max(65535).optional(),
+        /** `iptables`: DNAT <edge address>:<advertisePort> on this host to the endpoint (API server on this host). */
+        redirect: z.enum(['none', 'iptables']).default('none'),
       })
       .strict()
       .prefault({}),
