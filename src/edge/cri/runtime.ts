@@ -234,12 +234,22 @@ export class CriRuntime implements RuntimeClient, Component {
     };
   }
 
-  async status(): Promise<RuntimeStatus> {
-    const r = await this.rt('Status', { verbose: false });
+  async status(verbose = false): Promise<RuntimeStatus> {
+    const r = await this.rt('Status', { verbose });
     const conditions = (r.status?.conditions ?? []).map((c) => ({ ...c }));
     const isTrue = (type: string): boolean => conditions.some((c) => c.type === type && c.status);
     // kubelet's runtime health check: RuntimeReady and NetworkReady must both be true.
-    return { conditions, ready: isTrue('RuntimeReady') && isTrue('NetworkReady') };
+    const out: RuntimeStatus = { conditions, ready: isTrue('RuntimeReady') && isTrue('NetworkReady') };
+    const config = r.info?.['config'];
+    if (config !== undefined) {
+      try {
+        const img = (JSON.parse(config) as { sandboxImage?: unknown }).sandboxImage;
+        if (typeof img === 'string' && img !== '') out.sandboxImage = img;
+      } catch {
+        // not containerd's JSON: no sandbox image known
+      }
+    }
+    return out;
   }
 
   async runPodSandbox(config: SandboxConfig, runtimeHandler = ''): Promise<SandboxId> {

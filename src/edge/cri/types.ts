@@ -160,6 +160,8 @@ export interface RuntimeStatus {
   conditions: readonly RuntimeCondition[];
   /** True when both RuntimeReady and NetworkReady are true (what kubelet checks). */
   ready: boolean;
+  /** The runtime's sandbox (pause) image, when asked verbosely and the runtime tells it. */
+  sandboxImage?: string;
 }
 
 export interface SandboxSummary {
@@ -270,7 +272,8 @@ export interface ExecOptions {
  */
 export interface RuntimeClient {
   version(): Promise<RuntimeVersion>;
-  status(): Promise<RuntimeStatus>;
+  /** `verbose`: also the runtime's info (containerd: its sandbox image). */
+  status(verbose?: boolean): Promise<RuntimeStatus>;
 
   runPodSandbox(config: SandboxConfig, runtimeHandler?: string): Promise<SandboxId>;
   stopPodSandbox(id: SandboxId): Promise<void>;

@@ -22,6 +22,8 @@ export interface WStatusResponse {
   status: {
     conditions: { type: string; status: boolean; reason: string; message: string }[];
   } | null;
+  /** Only with verbose: containerd puts its CRI config as JSON under "config". */
+  info?: Record<string, string>;
 }
 
 export interface WNamespaceOption {

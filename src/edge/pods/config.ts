@@ -26,6 +26,10 @@ export const PodManagerConfigSchema = z
     /** Image GC thresholds (kubelet imageGCHigh/LowThresholdPercent), checked every `imageGcIntervalMs`. */
     imageGcHighThresholdPercent: z.number().int().min(1).max(100).default(85),
     imageGcLowThresholdPercent: z.number().int().min(0).max(100).default(80),
+    /** kubelet imageMinimumGCAge (2 min): an image seen more recently than this is never removed. */
+    imageMinimumGcAgeMs: z.number().int().min(0).default(120_000),
+    /** kubelet --pod-infra-container-image: kept by image GC; default: what the runtime reports. */
+    sandboxImage: z.string().min(1).optional(),
     imageGcIntervalMs: z
       .number()
       .int()

@@ -26,6 +26,7 @@ import {
   type ContainerId,
   type ContainerStatus,
   type DnsConfig,
+  type Image,
   type Pod,
   type PullAuth,
   type RuntimeClient,
@@ -167,6 +168,8 @@ export class PodManager implements Component {
   private readonly finished = new Set<string>();
   /** Pods the agent ended itself (activeDeadlineSeconds, eviction): never restarted. */
   private readonly ended = new Map<string, Ending>();
+  /** Image GC bookkeeping by image id (kubelet imageRecord): first seen, last used by a container. */
+  private readonly imageRecords = new Map<string, { firstDetectedMs: number; lastUsedMs: number }>();
   /**
    * Container statuses by id, reused while the listed state is unchanged: a running container's
    * status (startedAt) and an exited one's do not change, so a steady pod costs two list calls.
@@ -1537,31 +1540,66 @@ export class PodManager implements Component {
 
   // ── image GC ──────────────────────────────────────────────────────────────────────
 
-  /** kubelet image GC: above the high threshold, remove unused images until below the low one. */
+  /**
+   * kubelet's image GC (pkg/kubelet/images/image_gc_manager.go): every run records when each image
+   * was first seen and last used by a container; above the high threshold of the image
+   * filesystem, unused images — oldest last use first, none younger than the minimum age, never
+   * a pinned one or the runtime's sandbox image — are removed until usage is below the low one.
+   */
   async imageGc(): Promise<{ removed: string[] }> {
     const removed: string[] = [];
     if (!this.runtimeOk) return { removed };
+    const now = Date.now();
+    const images = await this.rt.listImages();
+    const inUse = new Set<string>();
+    for (const c of await this.rt.listContainers()) {
+      inUse.add(c.image);
+      inUse.add(c.imageRef);
+    }
+    const used = (i: Image): boolean =>
+      inUse.has(i.id) || i.repoTags.some((t) => inUse.has(t)) || i.repoDigests.some((d) => inUse.has(d));
+    const seen = new Set<string>();
+    for (const img of images) {
+      seen.add(img.id);
+      const r = this.imageRecords.get(img.id) ?? { firstDetectedMs: now, lastUsedMs: 0 };
+      if (used(img)) r.lastUsedMs = now;
+      this.imageRecords.set(img.id, r);
+    }
+    for (const id of [...this.imageRecords.keys()]) if (!seen.has(id)) this.imageRecords.delete(id);
+
     const info = await this.rt.imageFsInfo();
     const mount = info.imageFilesystems[0]?.mountpoint;
     if (mount === undefined || mount === '') return { removed };
     const fs = await statfs(mount);
     const capacity = fs.blocks * fs.bsize;
     if (capacity === 0) return { removed };
-    let used = (fs.blocks - fs.bavail) * fs.bsize;
-    if ((used * 100) / capacity < this.config.imageGcHighThresholdPercent) return { removed };
+    let usage = (fs.blocks - fs.bavail) * fs.bsize;
+    if ((usage * 100) / capacity < this.config.imageGcHighThresholdPercent) return { removed };
     const target = (capacity * this.config.imageGcLowThresholdPercent) / 100;
-    const inUse = new Set<string>();
-    for (const c of await this.rt.listContainers()) {
-      inUse.add(c.image);
-      inUse.add(c.imageRef);
-    }
-    const images = (await this.rt.listImages()).filter((i) => !i.pinned && !inUse.has(i.id));
-    images.sort((a, b) => b.size - a.size);
-    for (const img of images) {
-      if (used <= target) break;
+    const sandboxImage =
+      this.config.sandboxImage ?? (await this.rt.status(true).catch(() => undefined))?.sandboxImage;
+    const candidates = images
+      .filter(
+        (i) =>
+          !i.pinned &&
+          !used(i) &&
+          (sandboxImage === undefined || !i.repoTags.includes(sandboxImage)) &&
+          now - (this.imageRecords.get(i.id)?.firstDetectedMs ?? now) >= this.config.imageMinimumGcAgeMs,
+      )
+      .sort((a, b) => {
+        const ra = this.imageRecords.get(a.id);
+        const rb = this.imageRecords.get(b.id);
+        return (
+          (ra?.lastUsedMs ?? 0) - (rb?.lastUsedMs ?? 0) ||
+          (ra?.firstDetectedMs ?? 0) - (rb?.firstDetectedMs ?? 0)
+        );
+      });
+    for (const img of candidates) {
+      if (usage <= target) break;
       await this.rt.removeImage(img.id).catch(notFoundOk);
-      used -= img.size;
+      usage -= img.size;
       removed.push(img.id);
+      this.imageRecords.delete(img.id);
     }
     if (removed.length > 0) this.log.info({ removed: removed.length }, 'image garbage collection');
     return { removed };

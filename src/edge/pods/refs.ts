@@ -117,7 +117,8 @@ export class Refs {
           ...(a.username === undefined ? {} : { username: a.username }),
           ...(a.password === undefined ? {} : { password: a.password }),
           ...(a.auth === undefined ? {} : { auth: a.auth }),
-          serverAddress: server,
+          // No serverAddress: containerd 1.6 url.Parse()s it and drops the credentials unless its
+          // host equals the pull host ("localhost:5001" parses with an empty host); we matched it.
         });
       }
     }
