@@ -15,6 +15,7 @@ import {
   metadataOf,
   METASERVER_VERSION,
   supportedFields,
+  type Column,
   type ResourceType,
 } from './resources.js';
 import {
@@ -398,14 +399,10 @@ export class Metaserver {
       columnDefinitions: withColumns
         ? [
             { name: 'Name', type: 'string', format: 'name', description: 'Name of the object', priority: 0 },
-            ...r.columns.map((c) => ({
-              name: c.name,
-              type: c.type === 'date' ? 'string' : c.type,
-              format: '',
-              description: '',
-              priority: c.priority ?? 0,
-            })),
+            ...r.columns.filter((c) => (c.priority ?? 0) === 0).map(columnDef),
             { name: 'Age', type: 'string', format: '', description: 'Time since creation', priority: 0 },
+            // as the API server's pod printer: wide-only columns (IP, NODE) come after AGE
+            ...r.columns.filter((c) => (c.priority ?? 0) > 0).map(columnDef),
           ]
         : [],
       rows: objects.map((o) => {
@@ -416,8 +413,9 @@ export class Metaserver {
         return {
           cells: [
             meta['name'],
-            ...r.columns.map((c) => c.cell(o as JsonObject)),
+            ...r.columns.filter((c) => (c.priority ?? 0) === 0).map((c) => c.cell(o as JsonObject)),
             Number.isNaN(created) ? '<unknown>' : humanDuration(now - created),
+            ...r.columns.filter((c) => (c.priority ?? 0) > 0).map((c) => c.cell(o as JsonObject)),
           ],
           ...(t.include === 'None'
             ? {}
@@ -614,6 +612,14 @@ class WatchStream {
     if (!this.res.destroyed) this.res.end();
   }
 }
+
+const columnDef = (c: Column): Body => ({
+  name: c.name,
+  type: c.type === 'date' ? 'string' : c.type,
+  format: '',
+  description: '',
+  priority: c.priority ?? 0,
+});
 
 // ── helpers ────────────────────────────────────────────────────────────────────────────────
 
