@@ -210,9 +210,9 @@ export function registerStatus(program: Command): void {
     .description('the fleet at a glance: edge nodes online/offline and since when, health, devices, queues')
     .addOption(kubeconfigOption())
     .addOption(
-      new Option('--metrics-url <url>', "the cloud core's Prometheus endpoint (for queue depths)").default(
-        DEFAULT_METRICS_URL,
-      ),
+      new Option('--metrics-url <url>', "the cloud core's Prometheus endpoint (for queue depths)")
+        .env('TETHER_METRICS_URL')
+        .default(DEFAULT_METRICS_URL),
     )
     .addOption(
       new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'),
