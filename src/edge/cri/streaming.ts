@@ -489,24 +489,43 @@ export class PortForwardConnection extends EventEmitter<{
     this.data = conn.openStream({ streamType: 'data', ...headers });
     // Go's writer sends the error text in one or a few frames; collect them up to a bound
     let errText = '';
-    error.on('data', (d) => {
-      if (errText.length < 16 * 1024) errText += d.toString('utf8');
-    });
-    error.on('end', () => {
-      if (errText.trim() !== '') this.emit('error', errText.trim());
-    });
-    this.data.on('data', (d) => this.emit('data', d));
-    const end = (): void => {
-      if (this.ended) return;
+    let errorDone = false;
+    let dataDone = false;
+    const reportError = (): void => {
+      const t = errText.trim();
+      errText = '';
+      if (t !== '') this.emit('error', t);
+    };
+    // 'end' only once both streams are done (or the connection is): the runtime writes its
+    // error text before it closes the data stream, but the frames may be read in either order
+    const maybeEnd = (): void => {
+      if (this.ended || !(errorDone && dataDone)) return;
       this.ended = true;
       this.emit('end');
     };
-    this.data.on('end', end);
-    this.data.on('reset', end);
+    error.on('data', (d) => {
+      if (errText.length < 16 * 1024) errText += d.toString('utf8');
+    });
+    const errorEnd = (): void => {
+      errorDone = true;
+      reportError();
+      maybeEnd();
+    };
+    error.on('end', errorEnd);
+    error.on('reset', errorEnd);
+    this.data.on('data', (d) => this.emit('data', d));
+    const dataEnd = (): void => {
+      dataDone = true;
+      maybeEnd();
+    };
+    this.data.on('end', dataEnd);
+    this.data.on('reset', dataEnd);
     conn.on('drain', () => this.emit('drain'));
     conn.on('close', () => {
-      if (errText.trim() !== '' && !error.closedByPeer) this.emit('error', errText.trim());
-      end();
+      reportError();
+      errorDone = true;
+      dataDone = true;
+      maybeEnd();
     });
   }
 

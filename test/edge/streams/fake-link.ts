@@ -16,9 +16,7 @@ import {
 
 /** Every frame goes through the real codec, as on the wire. */
 function roundtrip(body: Body): Envelope {
-  const r = decode(
-    encode({ v: PROTOCOL_VERSION, id: messageId(randomUUID()), ts: Date.now(), ...body } as Envelope),
-  );
+  const r = decode(encode({ v: PROTOCOL_VERSION, id: messageId(randomUUID()), ts: Date.now(), ...body }));
   if (!r.ok) throw r.error;
   return r.value;
 }
@@ -32,6 +30,9 @@ export class FakeCloud implements StreamLink {
   bufferedAmount = 0;
   autoCredit = true;
   online = true;
+  /** Count streamData bytes but keep neither the frames nor the payloads (bulk tests). */
+  discard = false;
+  readonly received = new Map<string, number>();
   readonly sent: Envelope[] = [];
   private readonly out = new Map<string, Buffer[]>();
   private readonly ends = new Map<string, StreamEnd>();
@@ -44,19 +45,20 @@ export class FakeCloud implements StreamLink {
   send(body: Body): boolean {
     if (!this.online) return false;
     const env = roundtrip(body);
-    this.sent.push(env);
+    if (!this.discard || env.kind !== 'streamData') this.sent.push(env);
     switch (env.kind) {
       case 'streamData': {
+        this.received.set(env.stream, (this.received.get(env.stream) ?? 0) + env.data.length);
+        const credit = env.data.length;
+        if (this.autoCredit)
+          setImmediate(() => {
+            this.deliver({ kind: 'streamWindow', stream: env.stream, credit });
+          });
+        if (this.discard) break;
         const k = `${env.stream}/${env.channel}`;
         const list = this.out.get(k) ?? [];
         list.push(Buffer.from(env.data));
         this.out.set(k, list);
-        if (this.autoCredit) {
-          const credit = env.data.length;
-          setImmediate(() => {
-            this.deliver({ kind: 'streamWindow', stream: env.stream, credit });
-          });
-        }
         break;
       }
       case 'streamClose':
