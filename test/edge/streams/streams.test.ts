@@ -201,6 +201,23 @@ describe('edge/streams against the real containerd', () => {
     });
   });
 
+  it('edge/streams — attach: the running process output arrives live; cancel detaches', async () => {
+    await withStreams(async (s, cloud) => {
+      const id = cloud.open(target(logs), {
+        type: 'attach',
+        stdin: false,
+        stdout: true,
+        stderr: true,
+        tty: false,
+      });
+      await cloud.until('a tick through attach', () => /tick\d+\n/.test(cloud.output(id, 1).toString()));
+      expect(s.openStreams).toBe(1);
+      cloud.cancel(id);
+      expect(s.openStreams).toBe(0);
+      expect(cloud.end(id)).toBeUndefined();
+    });
+  });
+
   it('edge/streams — port-forward to httpd in the pod: request on channel 0, response back, closed', async () => {
     await withStreams(async (_s, cloud) => {
       const id = cloud.open(target(shell), { type: 'portForward', port: 8080 });
