@@ -76,7 +76,9 @@ export function hasSubresource(r: ResourceInfo, name: SubresourceInfo['name']): 
 
 /** The storage key prefix; the version is not part of it (all versions share objects). */
 export function keyPrefix(r: ResourceInfo, namespace: string | undefined): string {
-  const base = `/registry/${r.group === '' ? 'core' : r.group}/${r.resource}/`;
+  // events.k8s.io/v1 Events are core Events (one storage, converted on the way in and out)
+  const group = r.group === '' || (r.group === 'events.k8s.io' && r.resource === 'events') ? 'core' : r.group;
+  const base = `/registry/${group}/${r.resource}/`;
   if (!r.namespaced) return base;
   return namespace === undefined ? base : `${base}${namespace}/`;
 }

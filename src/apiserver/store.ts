@@ -7,6 +7,7 @@ import { allocateServiceAddresses, keepServiceAddresses } from './allocators.js'
 import { checkTypeMeta } from './body.js';
 import { SchemaCache } from './crd.js';
 import { ApiError, Causes, Errors, type StatusCause } from './errors.js';
+import { coreEventOut, coreToEvents, eventCauses, eventsToCore, isCoreEvent, isEventsV1 } from './events.js';
 import { builtinSchema, judgeUnknown, pruneUnknown, type FieldValidation } from './fields.js';
 import {
   clone,
@@ -103,12 +104,15 @@ export class ObjectStore {
     // value is shared by every watcher, so it must not be mutated (a deep clone per object
     // was a third of the time of a 10k-item list).
     const meta = isObject(so.value['metadata']) ? so.value['metadata'] : {};
-    return {
+    const out: JsonObject = {
       ...so.value,
       apiVersion: apiVersionOf(r),
       kind: r.kind,
       metadata: { ...meta, resourceVersion: String(so.modRevision) },
     };
+    if (isEventsV1(r)) return coreToEvents(out);
+    if (isCoreEvent(r)) return coreEventOut(out);
+    return out;
   }
 
   private toStored(r: ResourceInfo, o: JsonObject): JsonObject {
@@ -116,6 +120,8 @@ export class ObjectStore {
     delete metaOf(v)['resourceVersion'];
     v['apiVersion'] = r.custom === undefined ? apiVersionOf(r) : `${r.group}/${r.custom.storageVersion}`;
     v['kind'] = r.kind;
+    // events.k8s.io/v1 Events are stored as core/v1 Events (one resource, two views)
+    if (isEventsV1(r)) return eventsToCore(v);
     return v;
   }
 
@@ -209,6 +215,8 @@ export class ObjectStore {
       ...(updateFirst ? [] : upd),
     ];
     if (r.custom !== undefined) causes.push(...(this.schemas.get(r)?.validate(o) ?? []));
+    if (isCoreEvent(r)) causes.push(...eventCauses(o, false, old === undefined));
+    if (isEventsV1(r)) causes.push(...eventCauses(eventsToCore(o), true, old === undefined));
     if (causes.length > 0) return err(Errors.invalid(r.kind, r.group, str(meta['name']) ?? '', causes));
     return ok(undefined);
   }
