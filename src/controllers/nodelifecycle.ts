@@ -7,7 +7,9 @@
  * Ready (and the pressure conditions) = Unknown, reason NodeStatusUnknown, message "Kubelet
  * stopped posting node status.", and the taints node.kubernetes.io/unreachable:NoSchedule and
  * :NoExecute; Ready=False gives node.kubernetes.io/not-ready instead. The taints go when the
- * node reports Ready=True again.
+ * node reports Ready=True again. With `markPodsNotReady`, while a node is not Ready its pods'
+ * Ready condition is set to False as upstream's MarkPodsNotReady does (Services stop routing to
+ * them); the node's agent must then post the pods' real status again when it is back.
  *
  * Eviction (the NoExecute taint manager): pods that do not tolerate a NoExecute taint are
  * deleted, after tolerationSeconds (or `defaultTolerationSeconds` for the not-ready/unreachable
@@ -35,6 +37,13 @@ export interface NodeLifecycleOptions {
   monitorPeriodMs?: number;
   /** DefaultTolerationSeconds for not-ready/unreachable (upstream 300). */
   defaultTolerationSeconds?: number;
+  /**
+   * Upstream MarkPodsNotReady (always on in kube-controller-manager). Off by default here until
+   * the edge agent re-posts unchanged pod statuses after a reconnect: with it on, pods of an
+   * edge that was silent past the grace period stay Ready=False in the cloud after it returns
+   * (test/e2e/liveness.test.ts "pod readiness through a cut link").
+   */
+  markPodsNotReady?: boolean;
 }
 
 export class NodeLifecycleController extends Controller {
@@ -42,6 +51,7 @@ export class NodeLifecycleController extends Controller {
   private readonly probes = new Map<string, { lease: string; heartbeat: string; at: number }>();
   private readonly grace: number;
   private readonly defaultToleration: number;
+  private readonly podsNotReady: boolean;
   private readonly evictions: Counter;
 
   constructor(deps: ControllerDeps, opts: NodeLifecycleOptions = {}) {
@@ -49,6 +59,7 @@ export class NodeLifecycleController extends Controller {
     super(deps, { workers: 2, resyncMs: period });
     this.grace = opts.gracePeriodMs ?? 40_000;
     this.defaultToleration = opts.defaultTolerationSeconds ?? 300;
+    this.podsNotReady = opts.markPodsNotReady ?? false;
     this.evictions =
       (deps.registry.getSingleMetric('tether_node_lifecycle_evictions_total') as Counter | undefined) ??
       new Counter({
@@ -108,6 +119,7 @@ export class NodeLifecycleController extends Controller {
     const silentFor = now - seen;
     if (silentFor > this.grace) node = await this.markUnknown(node);
     await this.reconcileTaints(node);
+    if (this.podsNotReady) await this.markPodsNotReady(node);
     return this.evict(node);
   }
 
@@ -155,6 +167,55 @@ export class NodeLifecycleController extends Controller {
       'node-controller',
     );
     return out;
+  }
+
+  /**
+   * Upstream MarkPodsNotReady (pkg/controller/util/node), level-triggered: every pod on a node
+   * whose Ready is not True has its own Ready condition False — only the existing condition is
+   * flipped, nothing else of the status is touched, and nothing is deleted (DESIGN §3).
+   */
+  private async markPodsNotReady(node: V1Node): Promise<void> {
+    const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+    if (ready === undefined || ready.status === 'True') return;
+    const name = node.metadata?.name ?? '';
+    for (const pod of this.pods.list()) {
+      if (pod.spec?.nodeName !== name) continue;
+      const conds = pod.status?.conditions ?? [];
+      if (conds.find((c) => c.type === 'Ready')?.status !== 'True') continue;
+      const m = metaOf(pod);
+      const now = nowRfc3339() as unknown as Date;
+      try {
+        await this.kube.core.patchNamespacedPodStatus(
+          {
+            name: m.name ?? '',
+            namespace: m.namespace ?? '',
+            body: {
+              // the pod as read: a status the agent posted meanwhile is not overwritten
+              metadata: { resourceVersion: m.resourceVersion },
+              status: {
+                conditions: conds.map((c) =>
+                  c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: now } : c,
+                ),
+              },
+            },
+          },
+          mergePatch,
+        );
+      } catch (e) {
+        // gone, or changed since read: the informer brings the new version and requeues the node
+        if (isNotFound(e) || isConflict(e)) continue;
+        throw e;
+      }
+      void recordEvent(
+        this.kube,
+        this.log,
+        { apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata ?? {} },
+        'Warning',
+        'NodeNotReady',
+        'Node is not ready',
+        'node-controller',
+      );
+    }
   }
 
   /** The unreachable/not-ready taints follow the Ready condition. */

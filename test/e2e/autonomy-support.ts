@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { createRegistry, silentLogger } from '../../src/common/index.js';
-import { ControlPlaneControllers, type ControllerName } from '../../src/controllers/index.js';
+import {
+  ControlPlaneControllers,
+  InformerFactory,
+  Kube,
+  NodeLifecycleController,
+  type ControllerName,
+} from '../../src/controllers/index.js';
 import type { EdgeProcess } from '../edge/node/edge-process.js';
 import { TEST_RUN_LABEL } from '../edge/pods/helpers.js';
 import type { ChannelHarness, Cloud } from '../support/channel.js';
@@ -113,6 +119,29 @@ export async function startControllers(
   );
   await c.start();
   return c;
+}
+
+/**
+ * The node lifecycle controller alone, with upstream's MarkPodsNotReady switched on (the
+ * shared ControlPlaneControllers config has no switch for it).
+ */
+export async function startLifecycleMarkingPods(
+  h: ChannelHarness,
+  gracePeriodSeconds = 4,
+): Promise<{ stop(): Promise<void> }> {
+  const kube = new Kube(h.kc);
+  const informers = new InformerFactory(kube, silentLogger());
+  const c = new NodeLifecycleController(
+    { kube, informers, logger: silentLogger(), registry: createRegistry() },
+    { gracePeriodMs: gracePeriodSeconds * 1000, monitorPeriodMs: 500, markPodsNotReady: true },
+  );
+  await c.start();
+  return {
+    stop: async () => {
+      await c.stop();
+      await informers.stop();
+    },
+  };
 }
 
 /**
