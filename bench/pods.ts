@@ -7,6 +7,13 @@
  *   npx tsx bench/pods.ts                      # 50 pods, 10 s CPU windows
  *   BENCH_PODS=20 BENCH_WINDOW_MS=5000 npx tsx bench/pods.ts
  *
+ * Without the tsx loader (what a bundled agent would weigh; tsx alone is ~37 MiB of RSS):
+ *   npx esbuild bench/pods.ts --bundle --platform=node --format=esm --external:better-sqlite3 \
+ *     --outfile=node_modules/.cache/tether-bench/pods.mjs \
+ *     "--banner:js=import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
+ *   cp src/edge/cri/cri.proto node_modules/.cache/tether-bench/
+ *   node --expose-gc node_modules/.cache/tether-bench/pods.mjs
+ *
  * Prints one JSON document on stdout, then a human summary.
  */
 import { randomUUID } from 'node:crypto';
@@ -30,15 +37,28 @@ function quantile(xs: readonly number[], q: number): number {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? NaN;
 }
 
-async function usage(windowMs: number): Promise<{ cpuPercent: number; rssMiB: number }> {
+const mib = (b: number): number => Math.round((b / 1024 / 1024) * 10) / 10;
+
+/**
+ * CPU over the window, then RSS, and the JS heap in use after a full GC when run with
+ * `node --expose-gc` (live objects, against RSS that keeps V8's high-water mark).
+ */
+async function usage(
+  windowMs: number,
+): Promise<{ cpuPercent: number; rssMiB: number; heapUsedMiB: number; externalMiB: number }> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, windowMs));
   const c = process.cpuUsage(c0);
   const wall = (performance.now() - t0) * 1000;
+  const rss = process.memoryUsage().rss;
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
   return {
     cpuPercent: Math.round(((c.user + c.system) / wall) * 1000) / 10,
-    rssMiB: Math.round((process.memoryUsage().rss / 1024 / 1024) * 10) / 10,
+    rssMiB: mib(rss),
+    heapUsedMiB: mib(m.heapUsed),
+    externalMiB: mib(m.external),
   };
 }
 
@@ -159,7 +179,8 @@ async function main(): Promise<void> {
   console.log(
     `one pod at a time: upsert→Running p50 ${result.singlePodMs.p50} ms (max ${result.singlePodMs.max} ms of ${SINGLE})\n` +
       `${result.running}/${N} pods Running; upsert→Running p50 ${result.upsertToRunningMs.p50} ms, p99 ${result.upsertToRunningMs.p99} ms (burst of ${N}, all in ${result.allRunningMs} ms)\n` +
-      `agent idle: ${idle.cpuPercent}% CPU, ${idle.rssMiB} MiB RSS; with ${N} pods: ${loaded.cpuPercent}% CPU, ${loaded.rssMiB} MiB RSS`,
+      `agent idle: ${idle.cpuPercent}% CPU, ${idle.rssMiB} MiB RSS (heap ${idle.heapUsedMiB} MiB); ` +
+      `with ${N} pods: ${loaded.cpuPercent}% CPU, ${loaded.rssMiB} MiB RSS (heap ${loaded.heapUsedMiB} MiB)`,
   );
 }
 
