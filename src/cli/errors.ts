@@ -33,12 +33,22 @@ function netCode(e: unknown): string | undefined {
   return undefined;
 }
 
+/** host:port of a failed connection, when the error says. */
+function netAddress(e: unknown): string | undefined {
+  for (let c: unknown = e, i = 0; c !== undefined && c !== null && i < 5; i++) {
+    const { address, port } = c as { address?: unknown; port?: unknown };
+    if (typeof address === 'string') return typeof port === 'number' ? `${address}:${port}` : address;
+    c = (c as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /**
  * Turns a failed Kubernetes API call into one sentence that says what to do (issue 11), or
  * returns the error unchanged when it is something else.
  */
 export function kubeApiUnreachable(e: unknown, server: string | undefined): unknown {
-  const at = server ?? 'the Kubernetes API';
+  const at = server ?? netAddress(e) ?? '(the kubeconfig server)';
   const code = netCode(e);
   if (code !== undefined)
     return new KubeUnreachableError(

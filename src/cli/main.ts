@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, errorMessage } from '../common/index.js';
+import { ConfigError, errorMessage, TetherError } from '../common/index.js';
 import { CloudConfigSchema, EdgeConfigSchema, loadConfig } from './config.js';
-import { errorLine, exitCodeFor } from './errors.js';
+import { errorLine, exitCodeFor, kubeApiUnreachable } from './errors.js';
 import { EXIT } from './exit.js';
 import { untilSignal } from './signals.js';
 import { registerConfig } from './commands/config.js';
@@ -209,8 +209,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     // commander has printed its message; --help and --version exit 0, every usage error is 2
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    console.error(errorLine(e));
-    return exitCodeFor(e);
+    // token, node and status talk only to Kubernetes: a network failure that reaches here is the API's
+    const shown = e instanceof TetherError ? e : kubeApiUnreachable(e, undefined);
+    console.error(errorLine(shown));
+    return exitCodeFor(shown);
   }
 }
 

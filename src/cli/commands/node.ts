@@ -15,7 +15,7 @@ export function registerNode(program: Command): void {
     .addOption(kubeconfigOption())
     .addHelpText(
       'after',
-      '\nThe node can come back only by joining again, with a token bound to it:\n  tether token create --node NAME',
+      '\nThe node can come back only by joining again, with a token bound to it:\n  tether token create --node NAME\n\nExample:\n  tether node revoke edge-7',
     )
     .action(async (name: string, opts: { kubeconfig?: string }) => {
       const at = await new Revocations(adminKube(opts.kubeconfig), silentLogger()).revokeNode(name);

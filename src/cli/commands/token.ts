@@ -219,6 +219,7 @@ export function registerToken(program: Command): void {
     .description('list join tokens (never their secrets)')
     .addOption(kubeconfigOption())
     .addOption(outputOption())
+    .addHelpText('after', '\nExamples:\n  tether token list\n  tether token list -o json')
     .action(async (opts: { kubeconfig?: string; output: 'text' | 'json' }) => {
       const list = await new TokenStore(adminKube(opts.kubeconfig), silentLogger()).list();
       const now = Date.now();
@@ -257,6 +258,7 @@ export function registerToken(program: Command): void {
     .description('revoke a join token (edges that already joined keep their certificates)')
     .argument('<id>', 'the token ID (the part before the dot)')
     .addOption(kubeconfigOption())
+    .addHelpText('after', '\nExample:\n  tether token revoke abcdef')
     .action(async (idArg: string, opts: { kubeconfig?: string }) => {
       // Accept the whole ID.SECRET too: people paste what they have.
       const id = TOKEN_RE.exec(idArg)?.[1] ?? idArg;
