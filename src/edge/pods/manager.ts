@@ -51,7 +51,7 @@ import {
   type Json,
 } from './status.js';
 import { runHook } from './hooks.js';
-import { terminationLogMount, terminationMessage } from './termination.js';
+import { removeTerminationLog, terminationLogMount, terminationMessage } from './termination.js';
 import { emptyDirUsage, removePodCgroups, setUpVolumes, tearDownPodDir } from './volumes.js';
 
 /** Scopes everything this manager creates to its node (several agents may share a containerd in tests). */
@@ -629,7 +629,10 @@ export class PodManager implements Component {
   private async killPod(uid: string, pod: Pod | undefined, graceSeconds: number | undefined): Promise<void> {
     const { sandboxes, containers } = await this.runtimeView(uid);
     if (sandboxes.length === 0 && containers.length === 0) {
-      if (pod !== undefined || this.lastPods.has(uid)) await tearDownPodDir(this.config.rootDir, uid);
+      if (pod !== undefined || this.lastPods.has(uid)) {
+        await tearDownPodDir(this.config.rootDir, uid);
+        await this.removeCgroups(uid);
+      }
       return;
     }
     this.probes.remove(uid);
@@ -652,11 +655,15 @@ export class PodManager implements Component {
       this.sandboxIps.delete(s.id);
     }
     await tearDownPodDir(this.config.rootDir, uid);
-    // kubelet's pod container manager removes the pod cgroup runc leaves behind (issue 7 gap 6).
+    await this.removeCgroups(uid);
+    this.log.info({ uid, pod: pod?.metadata.name }, 'pod stopped and removed');
+  }
+
+  /** kubelet's pod container manager removes the pod cgroup runc leaves behind (issue 7). */
+  private async removeCgroups(uid: string): Promise<void> {
     await removePodCgroups(this.config.cgroupRoot, this.config.cgroupDriver, uid).catch((e: unknown) => {
       this.log.warn({ uid, err: errorMessage(e) }, 'pod cgroup not removed');
     });
-    this.log.info({ uid, pod: pod?.metadata.name }, 'pod stopped and removed');
   }
 
   /**
@@ -1025,6 +1032,9 @@ export class PodManager implements Component {
     if (this.stopping) return;
     for (const [uid, pod] of this.lastPods) {
       if (this.ended.has(uid) || pod.metadata.deletionTimestamp !== undefined) continue;
+      // Only active pods are evicted: a completed pod holds nothing the eviction would free.
+      const phase = (JSON.parse(this.lastStatus.get(uid) ?? '{}') as { phase?: string }).phase;
+      if (phase === 'Succeeded' || phase === 'Failed') continue;
       for (const v of pod.spec.volumes ?? []) {
         const ed = v.emptyDir;
         // Memory-backed: the tmpfs is sized by the limit, so it cannot exceed it.
@@ -1310,6 +1320,8 @@ export class PodManager implements Component {
         if (old.state !== 'exited') continue;
         await this.rt.removeContainer(old.id).catch(notFoundOk);
         this.statusCache.delete(old.id);
+        // Its termination-message file goes with it (kubelet removeContainerLog does the same).
+        await removeTerminationLog(this.config.rootDir, old);
       }
     }
   }

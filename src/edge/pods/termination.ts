@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ANNOTATION_TERMINATION_MESSAGE_PATH,
@@ -35,6 +35,16 @@ export async function terminationLogMount(
   const file = path.join(dir, randomBytes(4).toString('hex'));
   await writeFile(file, '', { mode: 0o666 });
   return { containerPath: target, hostPath: file, readonly: false, propagation: 'private' };
+}
+
+/** Removes a removed container's message file (only one under `<rootDir>/`, never elsewhere). */
+export async function removeTerminationLog(rootDir: string, s: ContainerStatus): Promise<void> {
+  const target = s.annotations[ANNOTATION_TERMINATION_MESSAGE_PATH] ?? '/dev/termination-log';
+  const mount = s.mounts.find((m) => m.containerPath === target);
+  if (mount === undefined) return;
+  const rel = path.relative(rootDir, mount.hostPath);
+  if (rel.startsWith('..') || path.isAbsolute(rel) || !rel.split(path.sep).includes('containers')) return;
+  await rm(mount.hostPath, { force: true });
 }
 
 async function readAtMost(file: string, max: number, fromEnd: boolean): Promise<Buffer> {
