@@ -224,7 +224,7 @@ describe('cli — token, edge join, node revoke against a tether cloud process',
     const j = await run(
       joinArgs({ url: t.cloud, token: t.token, pin: t.caCertHash }, 'edge-late', '--no-run'),
     );
-    expect(j.code).not.toBe(0);
+    expect(j.code).toBe(5); // refused (docs/operations.md exit codes)
     const lines = j.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
@@ -236,7 +236,7 @@ describe('cli — token, edge join, node revoke against a tether cloud process',
   it('cli — a wrong --ca-cert-hash is refused before the token is sent', async () => {
     const t = await create();
     const wrong = await run(joinArgs({ ...t, pin: `sha256:${'0'.repeat(64)}` }, 'edge-pin', '--no-run'));
-    expect(wrong.code).not.toBe(0);
+    expect(wrong.code).toBe(5);
     expect(wrong.stderr).toContain('nothing was sent');
 
     // An impostor hub presenting another CA: the join stops at the pin, no HTTP request arrives.
@@ -284,7 +284,7 @@ describe('cli — token, edge join, node revoke against a tether cloud process',
     expect(rv.code, rv.stderr).toBe(0);
     expect(rv.stdout).toContain(`token ${id} revoked`);
     const j = await run(joinArgs(t, 'edge-rv', '--no-run'));
-    expect(j.code).not.toBe(0);
+    expect(j.code).toBe(5);
     expect(j.stderr).toContain('does not exist or was revoked');
     const twice = await tether(['token', 'revoke', id ?? '']);
     expect(twice.code).toBe(1);
