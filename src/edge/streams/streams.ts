@@ -125,6 +125,11 @@ interface Active {
   kick: () => void;
   input: (channel: number, data: Uint8Array) => void;
   resize: (cols: number, rows: number) => void;
+  /**
+   * What arrived before the runtime connection was up: the cloud may send the EOF of an empty
+   * stdin (it needs no credit) and kubectl's first terminal size right after the open.
+   */
+  early: { eof: boolean; size: { cols: number; rows: number } | undefined };
   /** Releases everything (reader, CRI stream); idempotent. */
   release: () => void;
 }
@@ -304,8 +309,13 @@ export class EdgeStreams implements Component {
       inputAllowed: 0,
       ended: false,
       kick: () => undefined,
-      input: () => undefined,
-      resize: () => undefined,
+      input(channel, data) {
+        if (channel === STREAM_CHANNELS.stdin && data.length === 0) this.early.eof = true;
+      },
+      resize(cols, rows) {
+        this.early.size = { cols, rows };
+      },
+      early: { eof: false, size: undefined },
       release: () => undefined,
     };
   }
@@ -541,12 +551,15 @@ export class EdgeStreams implements Component {
         if (data.length === 0) rc.endStdin();
         else input.consumed(data.length, rc.writeStdin(data));
       };
-      input.open();
+      if (s.early.eof) rc.endStdin();
+      else input.open();
     }
-    if (o.tty)
+    if (o.tty) {
       s.resize = (cols, rows) => {
         rc.resize(cols, rows);
       };
+      if (s.early.size !== undefined) rc.resize(s.early.size.cols, s.early.size.rows);
+    }
     const result: CommandResult = await rc.result;
     // output queued before the exit status goes first
     await out.drained();
@@ -596,7 +609,8 @@ export class EdgeStreams implements Component {
       if (data.length === 0) pf.end();
       else input.consumed(data.length, pf.write(data));
     };
-    input.open();
+    if (s.early.eof) pf.end();
+    else input.open();
     await new Promise<void>((resolve) => pf.once('end', resolve));
     await out.drained();
     this.finish(s, { type: 'closed' });

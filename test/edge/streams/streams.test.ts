@@ -104,6 +104,22 @@ describe('edge/streams against the real containerd', () => {
     });
   });
 
+  it('edge/streams — an empty stdin (EOF before the runtime connection is up) still reaches the process', async () => {
+    await withStreams(async (_s, cloud) => {
+      const id = cloud.open(target(shell), {
+        type: 'exec',
+        command: ['sh', '-c', 'wc -c'],
+        stdin: true,
+        stdout: true,
+        stderr: true,
+        tty: false,
+      });
+      cloud.endInput(id); // the cloud's EOF needs no credit: it may overtake the edge's connect
+      expect(await cloud.ended(id)).toEqual({ type: 'exit', code: 0 });
+      expect(cloud.output(id, 1).toString().trim()).toBe('0');
+    });
+  });
+
   it('edge/streams — tty exec: resize reaches the terminal, output on channel 1, exit 0', async () => {
     await withStreams(async (_s, cloud) => {
       const id = cloud.open(target(shell, 'app'), {
@@ -114,8 +130,9 @@ describe('edge/streams against the real containerd', () => {
         stderr: true,
         tty: true,
       });
-      await cloud.until('initial stdin credit', () => cloud.grantedInput(id));
+      // kubectl's first size comes right after the open, before the runtime connection is up
       cloud.deliver({ kind: 'streamResize', stream: id, cols: 101, rows: 33 });
+      await cloud.until('initial stdin credit', () => cloud.grantedInput(id));
       await cloud.input(id, 'abc\r');
       expect(await cloud.ended(id)).toEqual({ type: 'exit', code: 0 });
       const out = cloud.output(id, 1).toString();
