@@ -13,7 +13,9 @@ export {
 } from './manager.js';
 export { PodManagerConfigSchema, type PodManagerConfig, type ResolvedPodManagerConfig } from './config.js';
 export { PodSyncError, POD_ERROR_CODES, type PodErrorCode } from './errors.js';
-export { writeAtomic, type FileEntry } from './volumes.js';
+export { tmpfsSize, writeAtomic, type FileEntry } from './volumes.js';
+export { lastLogLines, MAX_LOG_BYTES, MAX_LOG_LINES, MAX_MESSAGE_BYTES } from './termination.js';
+export { runHook, type HookResult, type HookTarget } from './hooks.js';
 export { runProbe, resolvePort, type ProbeKind, type ProbeOutcome, type ProbeTarget } from './probes.js';
 export { podPhase, rfc3339 } from './status.js';
 export { pullPolicy, registryOf } from './refs.js';

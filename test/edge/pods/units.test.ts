@@ -1,4 +1,4 @@
-import { lstat, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,7 +6,10 @@ import { createRegistry, silentLogger, ConfigError } from '../../../src/common/i
 import type { Pod, RuntimeClient } from '../../../src/edge/cri/index.js';
 import {
   PodManager,
+  lastLogLines,
   podPhase,
+  runHook,
+  tmpfsSize,
   pullPolicy,
   registryOf,
   resolvePort,
@@ -114,6 +117,78 @@ describe('edge/pods units', () => {
     expect(podPhase(pod('Never'), [v(exited(1))], [v(undefined)])).toBe('Failed');
     expect(podPhase(pod('Always'), [v({ state: 'running' })], [v(undefined)])).toBe('Pending');
     expect(rfc3339(Date.UTC(2026, 0, 2, 3, 4, 5, 678))).toBe('2026-01-02T03:04:05Z');
+  });
+
+  it('edge/pods — phase with sidecars follows kubelet 1.34 getPhase (KEP-753)', () => {
+    const pod: Pod = { metadata: {}, spec: { restartPolicy: 'Never', containers: [] } };
+    const view = (sidecar: boolean, current: unknown, extra: object = {}) =>
+      ({
+        spec: { name: 'x', ...(sidecar ? { restartPolicy: 'Always' } : {}) },
+        current,
+        previous: undefined,
+        restartCount: 0,
+        waiting: undefined,
+        ready: false,
+        started: false,
+        ...extra,
+      }) as never;
+    const running = { state: 'running' };
+    const exited = (exitCode: number) => ({ state: 'exited', exitCode });
+    // A sidecar that has not started yet keeps an uninitialized pod Pending.
+    expect(podPhase(pod, [view(true, running)], [view(false, undefined)])).toBe('Pending');
+    // Started sidecar + running main container: Running.
+    expect(podPhase(pod, [view(true, running, { started: true })], [view(false, running)])).toBe('Running');
+    // Main done, sidecar still running: still Running (the sidecar is stopped next).
+    expect(podPhase(pod, [view(true, running, { started: true })], [view(false, exited(0))])).toBe('Running');
+    // Main done, sidecar terminated (by its SIGTERM: 143): it counts neither way — Succeeded.
+    expect(podPhase(pod, [view(true, exited(143))], [view(false, exited(0))])).toBe('Succeeded');
+    expect(podPhase(pod, [view(true, exited(143))], [view(false, exited(1))])).toBe('Failed');
+  });
+
+  it('edge/pods — FallbackToLogsOnError reads the CRI log: partial lines joined, the last 80 lines, at most 2048 bytes', async () => {
+    const log = path.join(dir, '0.log');
+    const rec = (stream: string, tag: string, text: string): string =>
+      `2026-11-26T21:00:00.000000000Z ${stream} ${tag} ${text}\n`;
+    let body = rec('stdout', 'P', 'hel') + rec('stderr', 'F', 'lo');
+    for (let i = 1; i <= 100; i++) body += rec('stdout', 'F', `line-${i}`);
+    await writeFile(log, body);
+    const tail = await lastLogLines(log);
+    expect(tail.startsWith('line-21\n')).toBe(true);
+    expect(tail.endsWith('line-100\n')).toBe(true);
+    await writeFile(log, rec('stdout', 'P', 'hel') + rec('stderr', 'F', 'lo'));
+    expect(await lastLogLines(log)).toBe('hello\n');
+    // Long lines: the 80-line tail is cut after 2048 bytes.
+    await writeFile(
+      log,
+      Array.from({ length: 90 }, (_, i) => rec('stdout', 'F', `${i}`.padEnd(100, 'x'))).join(''),
+    );
+    const cut = await lastLogLines(log);
+    expect(Buffer.byteLength(cut)).toBe(2048);
+    expect(cut.startsWith('10x')).toBe(true);
+  });
+
+  it('edge/pods — a memory-backed emptyDir is sized min(node/pod memory, sizeLimit); tcpSocket hooks fail as in kubelet', async () => {
+    const vol = (sizeLimit?: string) =>
+      ({
+        name: 'm',
+        emptyDir: { medium: 'Memory', ...(sizeLimit === undefined ? {} : { sizeLimit }) },
+      }) as const;
+    expect(tmpfsSize(vol(), 64 * 1024 * 1024)).toBe(64 * 1024 * 1024);
+    expect(tmpfsSize(vol('4Mi'), 64 * 1024 * 1024)).toBe(4 * 1024 * 1024);
+    // A sizeLimit above what the pod may use does not raise it.
+    expect(tmpfsSize(vol('1Gi'), 64 * 1024 * 1024)).toBe(64 * 1024 * 1024);
+    const r = await runHook(
+      {} as RuntimeClient,
+      { tcpSocket: { port: 80 } },
+      {
+        containerId: 'c' as never,
+        container: { name: 'c' },
+        host: '127.0.0.1',
+        timeoutSeconds: 1,
+      },
+    );
+    expect(r.ok).toBe(false);
+    expect(r.ok ? '' : r.message).toMatch(/^Cannot run handler: invalid handler/);
   });
 
   it('edge/pods — config is validated at construction (ConfigError lists the problems)', () => {
