@@ -1,6 +1,6 @@
 import { rename } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistry, silentLogger } from '../../../src/common/index.js';
+import { createRegistry, silentLogger, type Registry } from '../../../src/common/index.js';
 import { EdgeStreams, type EdgeStreamsConfig } from '../../../src/edge/streams/index.js';
 import type { StreamTarget } from '../../../src/protocol/index.js';
 import { FakeCloud } from './fake-link.js';
@@ -34,10 +34,13 @@ const LOGS_ATTEMPT1 = [
   'for i in 1 2 3 4 5; do echo n$i; done; i=0; while true; do i=$((i+1)); echo tick$i; sleep 1; done',
 ];
 
+let registry: Registry;
+
 function streams(over: Partial<EdgeStreamsConfig> = {}): EdgeStreams {
+  registry = createRegistry();
   return new EdgeStreams(
     { nodeName: env.nodeName, podLogsRoot: env.logsRoot, followPollMs: 50, runningCheckMs: 200, ...over },
-    { store: env.store, runtime: env.rt, logger: silentLogger(), registry: createRegistry() },
+    { store: env.store, runtime: env.rt, logger: silentLogger(), registry },
   );
 }
 
@@ -365,6 +368,9 @@ describe('edge/streams against the real containerd', () => {
         expect(end.type === 'error' ? end.message : '').toMatch(/too many concurrent streams .*limit 2/);
         await cloud.until('both accepted', () => cloud.grantedInput(a) && cloud.grantedInput(b));
         expect(s.openStreams).toBe(2);
+        const metrics = await registry.metrics();
+        expect(metrics).toContain('tether_edge_streams_refused_total{reason="limit"} 1');
+        expect(metrics).toContain('tether_edge_streams_open{type="exec"} 2');
         // cancel from the cloud: the SPDY connection closes, containerd closes the process's stdin
         cloud.cancel(a);
         // link loss (contract §10): every stream of the session ends
