@@ -403,27 +403,33 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
       done();
     }
 
-    const cut =
-      spaces[0] === undefined
+    const statusCmd = `bin/tether status${opts.metricsPort === 10352 ? '' : ` --metrics-url ${metrics.url}`}`;
+    const tries: [string, string][] = [
+      [`export KUBECONFIG=${kubeconfig}`, ''],
+      ['kubectl get nodes -o wide', `${names.join(', ')}: Ready, role edge`],
+      ...(opts.device
+        ? ([['kubectl get devices -o yaml', 'thermo-sim: live values in .status']] as [string, string][])
+        : []),
+      ['kubectl create deployment web --image=localhost:5000/tether/shell:1 -- httpd -f -p 8080', ''],
+      [statusCmd, 'the fleet at a glance'],
+      ...(spaces[0] === undefined
         ? []
-        : [
-            `  sudo ip link set ${spaces[0].hostIf} down          # cut ${opts.nodeName}-1 off; \`up\` restores it`,
-          ];
+        : ([
+            [
+              `ip link set ${spaces[0].hostIf} down`,
+              `cut ${opts.nodeName}-1 off the cloud (\`up\` restores it)`,
+            ],
+          ] as [string, string][])),
+    ];
+    const width = Math.max(...tries.map(([c]) => c.length));
     process.stdout.write(
       [
         '',
-        'Tether is up.',
+        'Tether is up. Try:',
         '',
-        `  export KUBECONFIG=${kubeconfig}`,
-        '  kubectl get nodes -o wide',
-        ...(opts.device
-          ? ['  kubectl get devices                       # thermo-sim: live values in .status']
-          : []),
-        `  kubectl create deployment web --image=localhost:5000/tether/shell:1 -- httpd -f -p 8080`,
-        `  tether status${opts.metricsPort === 10352 ? '' : ` --metrics-url ${metrics.url}`}                             # the fleet at a glance`,
-        ...cut,
+        ...tries.map(([c, why]) => (why === '' ? `  ${c}` : `  ${c.padEnd(width)}   # ${why}`)),
         '',
-        'Ctrl-C stops everything; state is kept in ' + opts.stateDir + ' (`tether down` removes it).',
+        `Walkthrough: README.md. Ctrl-C stops everything; state is kept in ${opts.stateDir} (\`tether down\` removes it).`,
         '',
       ].join('\n'),
     );

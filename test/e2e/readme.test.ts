@@ -107,6 +107,13 @@ describe('readme — the walkthrough', () => {
     expect(lines.map((l) => l.command)).toContain('kubectl rollout undo deploy/web');
   });
 
+  it('readme — a second tether up on the same state dir is refused with what to do (safe to re-run)', async () => {
+    const again = tether(['up', '--no-setup', '--state-dir', state, '--api-port', String(await freePort())]);
+    const code = await new Promise<number | null>((r) => again.child.once('exit', r));
+    expect(code).toBe(1);
+    expect(again.output()).toMatch(/tether up is already running \(pid \d+\) with .*: use it .* or stop it/);
+  }, 120_000);
+
   it('readme — every walkthrough command works as written against a real tether up', async () => {
     const lines = walkthrough(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'));
     for (const l of lines) {
