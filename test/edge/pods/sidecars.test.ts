@@ -99,6 +99,61 @@ describe('edge/pods sidecar containers (KEP-753, real containerd)', () => {
     expect(cs.every((c) => c.state === 'exited')).toBe(true);
   });
 
+  it('edge/pods — the main container waits until the sidecar has passed its startup probe', async () => {
+    const mount = [{ name: 'data', mountPath: '/data' }];
+    const pod = makePod(env, 'gated', {
+      volumes: [{ name: 'data', emptyDir: {} }],
+      initContainers: [
+        {
+          name: 'proxy',
+          image: SHELL_IMAGE,
+          restartPolicy: 'Always',
+          command: ['sh', '-c', `sleep 2; echo proxy-ready >> /data/order; touch /tmp/ready; ${loop}`],
+          startupProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1 },
+          volumeMounts: mount,
+        },
+      ],
+      containers: [
+        {
+          name: 'app',
+          image: SHELL_IMAGE,
+          command: ['sh', '-c', `echo app >> /data/order; ${loop}`],
+          volumeMounts: mount,
+        },
+      ],
+    });
+    putPod(env, pod);
+    const early = await waitStatus(
+      env,
+      'gated',
+      (x) => x.initContainerStatuses?.[0]?.state['running'] !== undefined,
+      'sidecar running',
+    );
+    expect(early.phase).toBe('Pending');
+    expect(early.initContainerStatuses?.[0]?.started).toBe(false);
+    expect(condition(early, 'Initialized')).toBe('False');
+    const s = await waitStatus(
+      env,
+      'gated',
+      (x) => x.containerStatuses?.[0]?.state['running'] !== undefined,
+      'app running',
+    );
+    expect(s.initContainerStatuses?.[0]?.started).toBe(true);
+    const order = await readFile(
+      path.join(
+        env.dir,
+        'pods',
+        pod.metadata.uid ?? '',
+        'volumes',
+        'kubernetes.io~empty-dir',
+        'data',
+        'order',
+      ),
+      'utf8',
+    );
+    expect(order).toBe('proxy-ready\napp\n');
+  });
+
   it('edge/pods — on deletion the main containers stop first, then the sidecars in reverse order', async () => {
     const trap = (name: string): string[] => [
       'sh',
