@@ -55,7 +55,7 @@ export type MetaserverConfig = z.input<typeof MetaserverConfigSchema>;
 /** The part of the edge store the metaserver reads (a narrow interface, for unit tests' fakes too). */
 export type MetaStore = Pick<
   EdgeStore,
-  'list' | 'revision' | 'changesSince' | 'oldestResumableRevision' | 'onChange'
+  'listView' | 'revision' | 'changesSince' | 'oldestResumableRevision' | 'onViewChange'
 >;
 
 export interface MetaserverDeps {
@@ -168,30 +168,9 @@ export class Metaserver {
   /** Subscribes to the store's change feed (live events for open watches). */
   start(): void {
     if (this.unsubscribe !== undefined) return;
-    this.unsubscribe = this.deps.store.onChange((c) => {
-      const change: LoggedChange =
-        c.type === 'upsert'
-          ? {
-              rev: c.object.localRev,
-              type: 'upsert',
-              object: c.object.object,
-              ...(c.previous === undefined ? {} : { previous: c.previous }),
-            }
-          : {
-              rev: c.localRev,
-              type: 'delete',
-              object: c.object ?? {
-                metadata: {
-                  name: c.key.name,
-                  uid: c.uid,
-                  ...(c.key.namespace === undefined ? {} : { namespace: c.key.namespace }),
-                },
-              },
-            };
-      const group = c.type === 'upsert' ? c.object.key.group : c.key.group;
-      const kind = c.type === 'upsert' ? c.object.key.kind : c.key.kind;
+    this.unsubscribe = this.deps.store.onViewChange((c) => {
       for (const w of this.watches)
-        if (w.resource.group === group && w.resource.kind === kind) w.deliver(change);
+        if (w.resource.group === c.group && w.resource.kind === c.kind) w.deliver(c);
     });
   }
 
@@ -334,7 +313,7 @@ export class Metaserver {
   // ── get / list ─────────────────────────────────────────────────────────────────────────
 
   private held(resource: ResourceType, namespace: string | undefined): StoredObject[] {
-    return this.deps.store.list({
+    return this.deps.store.listView({
       group: resource.group,
       kind: resource.kind,
       ...(namespace === undefined ? {} : { namespace }),

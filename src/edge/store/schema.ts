@@ -84,4 +84,16 @@ export const MIGRATIONS: readonly string[] = [
     COALESCE((SELECT MAX(local_rev) FROM objects), 0)) AS TEXT))
     ON CONFLICT(k) DO UPDATE SET v = excluded.v;
   `,
+  // 4: the latest status the edge itself reported for an object it holds (pod, node, device
+  // status from the outbox path), so the metaserver serves the node's own truth instead of the
+  // cloud's copy, which the channel does not re-send on status-only changes (docs/metaserver.md).
+  // \`uid\` binds it to one incarnation; \`rev\` is the store revision of the last status change.
+  `
+  CREATE TABLE local_status (
+    key_id TEXT PRIMARY KEY,
+    uid TEXT NOT NULL,
+    body TEXT NOT NULL,
+    rev INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -63,9 +63,14 @@ export type StoreChange =
       readonly object?: JsonObject;
     };
 
-/** One entry of the store's change log (migration 3), as a local watch replays it. */
+/**
+ * One entry of the store's change log (migration 3), as a local watch replays it. Objects are
+ * the *served view*: the cloud's object with the status the edge itself last reported (migration 4).
+ */
 export interface LoggedChange {
   readonly rev: number;
+  readonly group: string;
+  readonly kind: string;
   readonly type: 'upsert' | 'delete';
   /** The object after an upsert, or the last object held before a delete. */
   readonly object: JsonObject;
@@ -83,6 +88,13 @@ export interface EdgeStoreOptions {
    */
   readonly changeRetention?: number;
 }
+
+/** Status writes whose payload is the whole `.status` of an object the node holds. */
+const OVERLAID: Readonly<Partial<Record<StatusWrite['type'], string>>> = {
+  podStatus: 'Pod',
+  nodeStatus: 'Node',
+  deviceStatus: 'Device',
+};
 
 interface ObjectRow {
   key_id: string;
@@ -114,6 +126,7 @@ interface OutboxRow {
 export class EdgeStore {
   private db: Database.Database | undefined;
   private readonly listeners = new Set<(c: StoreChange) => void>();
+  private readonly viewListeners = new Set<(c: LoggedChange) => void>();
   private readonly now: () => number;
   private readonly metrics: {
     applied: Counter;
@@ -224,12 +237,31 @@ export class EdgeStore {
   }
 
   /**
+   * Subscribe to changes of the served view (after commit): every downstream change, and every
+   * status the edge reports for an object it holds. For the metaserver's watches; the pod
+   * manager and others use `onChange`, which never fires for the edge's own status writes.
+   */
+  onViewChange(fn: (c: LoggedChange) => void): () => void {
+    this.viewListeners.add(fn);
+    return () => this.viewListeners.delete(fn);
+  }
+
+  /** The object text with the edge's own latest status of that incarnation, if any. */
+  private viewOf(body: string, id: string, uid: string): string {
+    const st = this.conn.prepare('SELECT uid, body FROM local_status WHERE key_id = ?').get(id) as
+      { uid: string; body: string } | undefined;
+    if (st?.uid !== uid) return body;
+    return JSON.stringify({ ...(JSON.parse(body) as JsonObject), status: JSON.parse(st.body) as JsonObject });
+  }
+
+  /**
    * Applies one downstream change durably; the caller acks only after this returns
    * (DESIGN §2). Idempotent: a resend of a version already held writes nothing.
    */
   applySync(msg: SyncBody): ApplyOutcome {
     const id = keyId(msg.key);
     let change: StoreChange | undefined;
+    let view: LoggedChange | undefined;
     let outcome: ApplyOutcome;
     try {
       outcome = this.conn.transaction((): ApplyOutcome => {
@@ -261,7 +293,20 @@ export class EdgeStore {
               localRev,
               now: this.now(),
             });
-          this.logChange(localRev, msg.key, 'upsert', body, existing?.body);
+          const prevView = existing === undefined ? undefined : this.viewOf(existing.body, id, existing.uid);
+          // a new incarnation does not inherit the old one's status
+          if (existing !== undefined && existing.uid !== msg.uid)
+            this.conn.prepare('DELETE FROM local_status WHERE key_id = ?').run(id);
+          const served = this.viewOf(body, id, msg.uid);
+          this.logChange(localRev, msg.key, 'upsert', served, prevView);
+          view = {
+            rev: localRev,
+            group: msg.key.group,
+            kind: msg.key.kind,
+            type: 'upsert',
+            object: served === body ? msg.object : (JSON.parse(served) as JsonObject),
+            ...(prevView === undefined ? {} : { previous: JSON.parse(prevView) as JsonObject }),
+          };
           change = {
             type: 'upsert',
             object: {
@@ -278,8 +323,17 @@ export class EdgeStore {
         // A delete names the incarnation (uid) it is about; a newer object of the same name stays.
         if (existing?.uid !== msg.uid) return 'absent';
         const localRev = this.bumpRev();
+        const lastView = this.viewOf(existing.body, id, existing.uid);
         this.conn.prepare('DELETE FROM objects WHERE key_id = ?').run(id);
-        this.logChange(localRev, msg.key, 'delete', existing.body, undefined);
+        this.conn.prepare('DELETE FROM local_status WHERE key_id = ?').run(id);
+        this.logChange(localRev, msg.key, 'delete', lastView, undefined);
+        view = {
+          rev: localRev,
+          group: msg.key.group,
+          kind: msg.key.kind,
+          type: 'delete',
+          object: JSON.parse(lastView) as JsonObject,
+        };
         change = {
           type: 'delete',
           key: msg.key,
@@ -295,6 +349,7 @@ export class EdgeStore {
     this.metrics.applied.inc({ op: msg.op, outcome });
     if (outcome === 'duplicate') this.metrics.duplicates.inc();
     if (change !== undefined) this.emit(change);
+    if (view !== undefined) this.emitView(view);
     return outcome;
   }
 
@@ -338,16 +393,20 @@ export class EdgeStore {
     if (after < this.changeFloor) return undefined;
     const rows = this.conn
       .prepare(
-        'SELECT rev, type, body, prev FROM changes WHERE rev > ? AND grp = ? AND kind = ? ORDER BY rev',
+        'SELECT rev, grp, kind, type, body, prev FROM changes WHERE rev > ? AND grp = ? AND kind = ? ORDER BY rev',
       )
       .all(after, filter.group, filter.kind) as {
       rev: number;
+      grp: string;
+      kind: string;
       type: string;
       body: string;
       prev: string | null;
     }[];
     return rows.map((r) => ({
       rev: r.rev,
+      group: r.grp,
+      kind: r.kind,
       type: r.type === 'delete' ? 'delete' : 'upsert',
       object: JSON.parse(r.body) as JsonObject,
       ...(r.prev === null ? {} : { previous: JSON.parse(r.prev) as JsonObject }),
@@ -357,6 +416,10 @@ export class EdgeStore {
   /** The oldest revision a local watch can resume from (see `changesSince`). */
   get oldestResumableRevision(): number {
     return this.changeFloor;
+  }
+
+  private emitView(c: LoggedChange): void {
+    for (const l of this.viewListeners) l(c);
   }
 
   private emit(c: StoreChange): void {
@@ -393,6 +456,34 @@ export class EdgeStore {
     return rows.map(toStored);
   }
 
+  /**
+   * The served view of a kind (for the metaserver): each object with the status the edge last
+   * reported for it overlaid, and `localRev` the revision of the view's last change.
+   */
+  listView(filter: { group: string; kind: string; namespace?: string }): StoredObject[] {
+    const sql = `SELECT o.*, s.uid AS st_uid, s.body AS st_body, s.rev AS st_rev FROM objects o
+      LEFT JOIN local_status s ON s.key_id = o.key_id
+      WHERE o.grp = ? AND o.kind = ?${filter.namespace === undefined ? '' : ' AND o.namespace = ?'} ORDER BY o.key_id`;
+    const args =
+      filter.namespace === undefined
+        ? [filter.group, filter.kind]
+        : [filter.group, filter.kind, filter.namespace];
+    const rows = this.conn.prepare(sql).all(...args) as (ObjectRow & {
+      st_uid: string | null;
+      st_body: string | null;
+      st_rev: number | null;
+    })[];
+    return rows.map((r) => {
+      const o = toStored(r);
+      if (r.st_body === null || r.st_uid !== r.uid) return o;
+      return {
+        ...o,
+        object: { ...o.object, status: JSON.parse(r.st_body) as JsonObject },
+        localRev: Math.max(o.localRev, r.st_rev ?? 0),
+      };
+    });
+  }
+
   /** The store's local revision (for local list/watch). */
   get revision(): number {
     return this.localRev;
@@ -408,28 +499,72 @@ export class EdgeStore {
   enqueue(key: ObjectKey, write: StatusWrite, uid?: Uid): MessageId {
     const id = messageId(randomUUID());
     const coalesceKey = write.type === 'event' ? `event:${id}` : `${write.type}:${keyId(key)}`;
+    let view: LoggedChange | undefined;
     try {
-      this.conn
-        .prepare(
-          `INSERT INTO outbox (coalesce_key, id, key_json, uid, write_type, payload, enqueued_at, order_no)
-           VALUES (@ck, @id, @key, @uid, @type, @payload, @now, @order)
-           ON CONFLICT(coalesce_key) DO UPDATE SET id = excluded.id, uid = excluded.uid, payload = excluded.payload,
-             enqueued_at = excluded.enqueued_at, order_no = excluded.order_no`,
-        )
-        .run({
-          ck: coalesceKey,
-          id,
-          key: JSON.stringify(key),
-          uid: uid ?? null,
-          type: write.type,
-          payload: JSON.stringify(write.payload),
-          now: this.now(),
-          order: ++this.orderNo,
-        });
+      this.conn.transaction(() => {
+        this.conn
+          .prepare(
+            `INSERT INTO outbox (coalesce_key, id, key_json, uid, write_type, payload, enqueued_at, order_no)
+             VALUES (@ck, @id, @key, @uid, @type, @payload, @now, @order)
+             ON CONFLICT(coalesce_key) DO UPDATE SET id = excluded.id, uid = excluded.uid, payload = excluded.payload,
+               enqueued_at = excluded.enqueued_at, order_no = excluded.order_no`,
+          )
+          .run({
+            ck: coalesceKey,
+            id,
+            key: JSON.stringify(key),
+            uid: uid ?? null,
+            type: write.type,
+            payload: JSON.stringify(write.payload),
+            now: this.now(),
+            order: ++this.orderNo,
+          });
+        view = this.recordLocalStatus(key, write, uid);
+      })();
     } catch (e) {
       throw translate(e, `queueing ${write.type} for ${keyId(key)}`);
     }
+    if (view !== undefined) this.emitView(view);
     return id;
+  }
+
+  /**
+   * Keeps the status the edge reports for an object it holds (migration 4), so the served view
+   * shows the node's own truth; the cloud does not re-send objects on status-only changes.
+   * A change of the view gets a revision and a change-log entry like any other.
+   */
+  private recordLocalStatus(
+    key: ObjectKey,
+    write: StatusWrite,
+    uid: Uid | undefined,
+  ): LoggedChange | undefined {
+    if (OVERLAID[write.type] !== key.kind || Object.hasOwn(write.payload, 'deleted')) return undefined;
+    const kid = keyId(key);
+    const row = this.conn.prepare('SELECT uid, body FROM objects WHERE key_id = ?').get(kid) as
+      { uid: string; body: string } | undefined;
+    if (row === undefined || (uid !== undefined && uid !== row.uid)) return undefined;
+    const text = JSON.stringify(write.payload);
+    const old = this.conn.prepare('SELECT uid, body FROM local_status WHERE key_id = ?').get(kid) as
+      { uid: string; body: string } | undefined;
+    if (old?.uid === row.uid && old.body === text) return undefined;
+    const prevView = this.viewOf(row.body, kid, row.uid);
+    const rev = this.bumpRev();
+    this.conn
+      .prepare(
+        `INSERT INTO local_status (key_id, uid, body, rev) VALUES (?, ?, ?, ?)
+         ON CONFLICT(key_id) DO UPDATE SET uid = excluded.uid, body = excluded.body, rev = excluded.rev`,
+      )
+      .run(kid, row.uid, text, rev);
+    const served = this.viewOf(row.body, kid, row.uid);
+    this.logChange(rev, key, 'upsert', served, prevView);
+    return {
+      rev,
+      group: key.group,
+      kind: key.kind,
+      type: 'upsert',
+      object: JSON.parse(served) as JsonObject,
+      previous: JSON.parse(prevView) as JsonObject,
+    };
   }
 
   /** The oldest `limit` outbox items, excluding ids already in flight. */

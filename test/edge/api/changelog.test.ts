@@ -134,4 +134,66 @@ describe('edge/api change log', () => {
       store.close();
     }
   });
+
+  it('metaserver — the edge’s own pod status is served over the cloud’s copy and changes it as a watch event; a new incarnation starts clean', async () => {
+    const store = new EdgeStore({ path: path.join(dir, 'overlay.db') });
+    store.open();
+    const api = new LocalApi(
+      { port: 0, tokenFile: path.join(dir, 'api.token') },
+      { health: () => undefined, logger: silentLogger(), store, registry: createRegistry() },
+    );
+    await api.start();
+    const pk: ObjectKey = { group: '', version: 'v1', kind: 'Pod', namespace: 'ns', name: 'web' };
+    const podSync = (u: string, cloudRv: string): SyncBody => ({
+      kind: 'sync',
+      op: 'upsert',
+      seq: ++n,
+      key: pk,
+      uid: uid(u),
+      resourceVersion: resourceVersion(cloudRv),
+      object: {
+        metadata: { name: 'web', namespace: 'ns', uid: u },
+        spec: { nodeName: 'n' },
+        status: { phase: 'Pending' },
+      },
+    });
+    try {
+      const token = (await import('node:fs')).readFileSync(path.join(dir, 'api.token'), 'utf8').trim();
+      const get = async (q: string): Promise<string> =>
+        (
+          await fetch(`${api.url}/api/v1/namespaces/ns/pods${q}`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).text();
+      store.applySync(podSync('u1', '1'));
+      const from = store.revision;
+      const running = { phase: 'Running', podIP: '10.1.1.1' };
+      store.enqueue(pk, { type: 'podStatus', payload: running }, uid('u1'));
+      store.enqueue(pk, { type: 'podStatus', payload: running }, uid('u1')); // same status: no new revision
+      store.enqueue(pk, { type: 'podStatus', payload: { deleted: true } }, uid('u1')); // a marker, not a status
+      expect(store.revision).toBe(from + 1);
+      expect(store.outboxDepth()).toBe(1); // the outbox itself is unchanged: coalesced as before
+      const one = JSON.parse(await get('/web')) as { status: unknown; metadata: { resourceVersion: string } };
+      expect(one.status).toEqual(running);
+      expect(one.metadata.resourceVersion).toBe(String(from + 1));
+      // the status change is a MODIFIED in a watch, and a field selector on status.phase follows it
+      const events = (
+        await get(`?watch=1&resourceVersion=${from}&timeoutSeconds=1&fieldSelector=status.phase%3DRunning`)
+      )
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; object: { status: { phase: string } } });
+      expect(events.map((e) => `${e.type} ${e.object.status.phase}`)).toEqual(['ADDED Running']);
+      // a spec change from the cloud keeps the edge's status
+      store.applySync(podSync('u1', '2'));
+      expect((JSON.parse(await get('/web')) as { status: unknown }).status).toEqual(running);
+      // a new incarnation (new uid) does not inherit it, and a status for the old uid is ignored
+      store.applySync(podSync('u2', '3'));
+      store.enqueue(pk, { type: 'podStatus', payload: running }, uid('u1'));
+      expect((JSON.parse(await get('/web')) as { status: unknown }).status).toEqual({ phase: 'Pending' });
+    } finally {
+      await api.stop();
+      store.close();
+    }
+  });
 });
