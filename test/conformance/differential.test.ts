@@ -7,7 +7,7 @@
 //   bash scripts/upstream build        # once; cached outside git
 //   npx vitest run test/conformance
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORPUS, KNOWN_DIFFERENCES } from './corpus.js';
+import { COMPACTION_CORPUS, CORPUS, KNOWN_DIFFERENCES, type Case } from './corpus.js';
 import {
   RawClient,
   compareResults,
@@ -15,6 +15,7 @@ import {
   isKnown,
   newRunId,
   runCase,
+  type Difference,
   type StepResult,
 } from './differential.js';
 import {
@@ -23,6 +24,7 @@ import {
   upstreamBinary,
   type ControlPlane,
   type ControlPlaneKind,
+  type ControlPlaneOptions,
 } from '../support/controlplane.js';
 
 const available: Record<ControlPlaneKind, boolean> = {
@@ -42,38 +44,56 @@ for (const kind of ['upstream', 'embedded'] as const) {
 }
 
 const run = newRunId();
-const results: Partial<Record<ControlPlaneKind, StepResult[]>> = {};
 
-describe.each(['upstream', 'embedded'] as const)('differential corpus on %s', (kind) => {
-  let cp: ControlPlane | undefined;
+/**
+ * Two corpora, each on its own pair of servers: the main one on servers as configured by
+ * default (without upstream's controllers), and the compaction one on servers that compact
+ * every second (upstream without its watch cache, so etcd's compaction answers), for 410 Gone.
+ */
+const SUITES = [
+  { name: 'corpus', corpus: CORPUS, options: { controllers: false } },
+  {
+    name: 'compaction corpus',
+    corpus: COMPACTION_CORPUS,
+    options: { controllers: false, compactionIntervalSeconds: 1, watchCache: false },
+  },
+] as const satisfies readonly { name: string; corpus: readonly Case[]; options: ControlPlaneOptions }[];
 
-  beforeAll(async () => {
-    if (!available[kind]) return;
-    // The API servers alone: upstream's controllers would write to objects mid-test.
-    cp = await startControlPlane(kind, { controllers: false });
-  }, 240_000);
+type SuiteName = (typeof SUITES)[number]['name'];
+const results: Partial<Record<`${SuiteName}/${ControlPlaneKind}`, StepResult[]>> = {};
 
-  afterAll(async () => {
-    await cp?.stop();
-  }, 60_000);
+describe.each(SUITES)('differential $name', ({ name, corpus, options }) => {
+  describe.each(['upstream', 'embedded'] as const)('on %s', (kind) => {
+    let cp: ControlPlane | undefined;
 
-  it.skipIf(!available[kind])(`conformance — ${kind} answers every corpus step with upstream's status`, async () => {
-    if (cp === undefined) throw new Error(`${kind} control plane did not start`);
-    const client = await RawClient.fromKubeconfig(cp.kubeconfigPath);
-    const all: StepResult[] = [];
-    for (const c of CORPUS) all.push(...(await runCase(client, c, run)));
-    results[kind] = all;
-    const wrong = all
-      .filter((r) => r.response.status !== r.step.status)
-      .filter(
-        (r) =>
-          kind === 'upstream' ||
-          isKnown({ key: r.key, path: 'status', upstream: r.step.status, embedded: r.response.status }, KNOWN_DIFFERENCES) ===
-            undefined,
-      )
-      .map((r) => `${r.key}: ${r.response.status} (want ${r.step.status}) ${JSON.stringify(r.response.body)}`);
-    expect(wrong).toEqual([]);
-    expect(all).toHaveLength(CORPUS.reduce((n, c) => n + c.steps.length, 0));
+    beforeAll(async () => {
+      if (!available[kind]) return;
+      // The API servers alone: upstream's controllers would write to objects mid-test.
+      cp = await startControlPlane(kind, options);
+    }, 240_000);
+
+    afterAll(async () => {
+      await cp?.stop();
+    }, 60_000);
+
+    it.skipIf(!available[kind])(`conformance — ${kind} answers every ${name} step with upstream's status`, async () => {
+      if (cp === undefined) throw new Error(`${kind} control plane did not start`);
+      const client = await RawClient.fromKubeconfig(cp.kubeconfigPath);
+      const all: StepResult[] = [];
+      for (const c of corpus) all.push(...(await runCase(client, c, run)));
+      results[`${name}/${kind}`] = all;
+      const wrong = all
+        .filter((r) => r.response.status !== r.step.status)
+        .filter(
+          (r) =>
+            kind === 'upstream' ||
+            isKnown({ key: r.key, path: 'status', upstream: r.step.status, embedded: r.response.status }, KNOWN_DIFFERENCES) ===
+              undefined,
+        )
+        .map((r) => `${r.key}: ${r.response.status} (want ${r.step.status}) ${JSON.stringify(r.response.body)}`);
+      expect(wrong).toEqual([]);
+      expect(all).toHaveLength(corpus.reduce((n, c) => n + c.steps.length, 0));
+    });
   });
 });
 
@@ -81,10 +101,13 @@ describe('differential comparison', () => {
   it.skipIf(!available.upstream || !available.embedded)(
     'conformance — embedded responses match upstream after normalisation, or the difference is known',
     () => {
-      const up = results.upstream;
-      const emb = results.embedded;
-      if (up === undefined || emb === undefined) throw new Error('a corpus run failed; see above');
-      const diffs = compareResults(up, emb, run);
+      const diffs: Difference[] = [];
+      for (const { name } of SUITES) {
+        const up = results[`${name}/upstream`];
+        const emb = results[`${name}/embedded`];
+        if (up === undefined || emb === undefined) throw new Error(`a ${name} run failed; see above`);
+        diffs.push(...compareResults(up, emb, run));
+      }
       const known = diffs.filter((d) => isKnown(d, KNOWN_DIFFERENCES) !== undefined);
       if (known.length > 0) {
         console.log(`[differential] ${known.length} known differences:\n${known.map(formatDifference).join('\n')}`);

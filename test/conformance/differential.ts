@@ -180,12 +180,15 @@ export async function runCase(client: RawClient, c: Case, run: string): Promise<
     for (const step of c.steps) {
       let response = await send(step);
       const deadline = Date.now() + 20_000;
-      while (step.retry === true && response.status !== step.status && Date.now() < deadline) {
+      const done = (r: Response): boolean =>
+        r.status === step.status && (step.until === undefined || step.until(r.body));
+      while (step.retry === true && !done(response) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
         response = await send(step);
       }
       raw.set(step.id, response);
-      out.push({ key: `${c.name}/${step.id}`, step, response });
+      const compared = step.project === undefined ? response : { ...response, body: step.project(response.body) };
+      out.push({ key: `${c.name}/${step.id}`, step, response: compared });
     }
   } finally {
     for (const step of c.cleanup ?? []) await send(step).catch(() => undefined);
@@ -238,6 +241,11 @@ export function normalise(v: unknown, run: string, parentKey = ''): unknown {
       out[k] = (x as unknown[]).map((ip) =>
         ip === 'None' ? ip : typeof ip === 'string' && ip.includes(':') ? '<ipv6>' : '<ipv4>',
       );
+      continue;
+    }
+    // Allocated from the node-port range at random upstream (sequentially embedded): presence compares.
+    if (k === 'nodePort' && typeof x === 'number') {
+      out[k] = '<nodePort>';
       continue;
     }
     // Lease and event times are server clock readings too.

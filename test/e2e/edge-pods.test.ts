@@ -95,6 +95,9 @@ describe('edge pods end to end (tether edge run + kubectl + containerd)', () => 
         metadata: { name: 'web', namespace: 'default' },
         spec: {
           nodeName: name,
+          // Upstream's ServiceAccount admission would add a projected kube-api-access volume,
+          // which the edge kubelet does not support yet (docs/compatibility.md, "The edge on a real cluster").
+          automountServiceAccountToken: false,
           terminationGracePeriodSeconds: 2,
           containers: [
             {

@@ -53,6 +53,18 @@ export interface ControlPlaneOptions {
    * with TETHER_UPSTREAM_REUSE=1 (the shared instance is what it is).
    */
   controllers?: boolean;
+  /**
+   * Compact the store every this many seconds, keeping one interval of history (upstream:
+   * `--etcd-compaction-interval`, default 5 min; embedded: its compactor), so a test can
+   * see 410 Gone for a resourceVersion a few seconds old. Not with TETHER_UPSTREAM_REUSE=1.
+   */
+  compactionIntervalSeconds?: number;
+  /**
+   * Upstream only: false runs kube-apiserver with `--watch-cache=false`, so watches and
+   * lists at a resourceVersion are served by etcd and a compacted one is 410 Gone at once
+   * (the watch cache keeps events watchable for 75 s or more). Default true, as in a cluster.
+   */
+  watchCache?: boolean;
 }
 
 export async function startControlPlane(
@@ -61,7 +73,7 @@ export async function startControlPlane(
 ): Promise<ControlPlane> {
   switch (kind) {
     case 'embedded':
-      return startEmbedded();
+      return startEmbedded(opts);
     case 'upstream':
       return startUpstream(opts);
   }
@@ -127,6 +139,10 @@ async function startUpstream(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const stateDir = reuse ? (process.env.TETHER_UPSTREAM_DIR ?? '/run/tether-upstream') : privateStateDir();
   const res = await upstreamScript('start', stateDir, {
     ...(opts.controllers === false ? { TETHER_UPSTREAM_CONTROLLERS: '0' } : {}),
+    ...(opts.compactionIntervalSeconds === undefined
+      ? {}
+      : { TETHER_UPSTREAM_COMPACTION_INTERVAL: `${opts.compactionIntervalSeconds}s` }),
+    ...(opts.watchCache === false ? { TETHER_UPSTREAM_WATCH_CACHE: '0' } : {}),
     // A private instance dies with this process even if stop() never runs (killed run).
     ...(reuse ? {} : { TETHER_UPSTREAM_OWNER_PID: String(process.pid) }),
   });
@@ -173,10 +189,16 @@ function serverOf(kubeconfigPath: string): string {
 
 // ------------------------------------------------------------------ embedded
 
-async function startEmbedded(): Promise<ControlPlane> {
+async function startEmbedded(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tether-embedded-'));
+  const every = opts.compactionIntervalSeconds;
   try {
-    const srv = await startApiServer({ dataDir, port: 0 });
+    const srv = await startApiServer({
+      dataDir,
+      port: 0,
+      // Like upstream's compactor: each run compacts to the revision of the run before.
+      ...(every === undefined ? {} : { compaction: { intervalMs: every * 1000, keepMs: every * 1000 } }),
+    });
     let stopped = false;
     return {
       kind: 'embedded',

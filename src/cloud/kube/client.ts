@@ -121,11 +121,13 @@ export class KubeClient {
   /** Deletes a pod the edge finished terminating (grace 0, as the kubelet does), only that incarnation. */
   deletePod(namespace: string, name: string, uid: string): Promise<WriteOutcome> {
     return this.write(`pod ${namespace}/${name} delete`, () =>
+      // Grace 0 in the body: with a body, kube-apiserver ignores the query's DeleteOptions
+      // (handlers/delete.go decodes one or the other), so a query gracePeriodSeconds=0 beside
+      // the preconditions left the pod terminating forever on a real cluster.
       this.core.deleteNamespacedPod({
         namespace,
         name,
-        gracePeriodSeconds: 0,
-        body: { preconditions: { uid } },
+        body: { gracePeriodSeconds: 0, preconditions: { uid } },
       }),
     );
   }
