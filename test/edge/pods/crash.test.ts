@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../../../src/edge/cri/index.js';
+import type { ObjectKey } from '../../../src/protocol/index.js';
 import {
   CRI_SOCKET,
   SHELL_IMAGE,
@@ -12,7 +13,6 @@ import {
   newEnv,
   outboxStatus,
   putPod,
-  removeObject,
   podKey,
   testConfig,
   waitFor,
@@ -43,7 +43,7 @@ async function startAgent(): Promise<ChildProcess> {
     process.execPath,
     ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'agent.ts'), arg],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
   children.push(child);
@@ -56,6 +56,41 @@ async function startAgent(): Promise<ChildProcess> {
     });
   });
   return child;
+}
+
+/**
+ * Hands one sync message to the running agent, which applies it to its store (one writer per
+ * store, as in production) and answers "applied".
+ */
+async function sendSync(
+  child: ChildProcess,
+  op: 'upsert' | 'delete',
+  key: ObjectKey,
+  uid: string,
+  object?: object,
+): Promise<void> {
+  env.seq++;
+  const msg = {
+    kind: 'sync',
+    op,
+    seq: env.seq,
+    key,
+    uid,
+    resourceVersion: String(env.seq),
+    ...(object === undefined ? {} : { object }),
+  };
+  const answer = new Promise<string>((resolve) => {
+    const on = (d: Buffer): void => {
+      const t = d.toString();
+      if (t.includes('applied') || t.includes('apply failed')) {
+        child.stdout?.off('data', on);
+        resolve(t.trim());
+      }
+    };
+    child.stdout?.on('data', on);
+  });
+  child.stdin?.write(`${JSON.stringify(msg)}\n`);
+  expect(await answer).toBe('applied');
 }
 
 async function kill9(child: ChildProcess): Promise<void> {
@@ -120,7 +155,7 @@ describe('edge/pods crash safety (real containerd, agent in a child process)', (
     const extra = makePod(env, 'crash-late', {
       containers: [{ name: 'one', image: SHELL_IMAGE, command: ['sleep', '3600'] }],
     });
-    putPod(env, extra);
+    await sendSync(third, 'upsert', podKey('crash-late'), extra.metadata.uid ?? '', extra);
     await waitStatus(env, 'crash-late', (s) => s.phase === 'Running', 'Running');
     for (const p of pods) {
       const uid = p.metadata.uid ?? '';
@@ -130,7 +165,7 @@ describe('edge/pods crash safety (real containerd, agent in a child process)', (
 
     // The cloud removed a pod while the agent ran: it is stopped and removed (not left orphaned).
     const gone = pods[0];
-    removeObject(env, podKey(gone?.metadata.name ?? ''), gone?.metadata.uid ?? '');
+    await sendSync(third, 'delete', podKey(gone?.metadata.name ?? ''), gone?.metadata.uid ?? '');
     await waitFor('the removed pod to disappear from the runtime', async () =>
       (await env.rt.listPodSandbox({ labels: { [LABEL_POD_UID]: gone?.metadata.uid ?? '' } })).length === 0
         ? true
