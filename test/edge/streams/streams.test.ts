@@ -1,4 +1,4 @@
-import { rename } from 'node:fs/promises';
+import { rename, rm, symlink } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry, silentLogger, type Registry } from '../../../src/common/index.js';
 import { EdgeStreams, type EdgeStreamsConfig } from '../../../src/edge/streams/index.js';
@@ -346,6 +346,17 @@ describe('edge/streams against the real containerd', () => {
         type: 'error',
         message: 'container "app" in pod "streams-test/finished" is not running',
       });
+      // a log path that resolves outside the pod's log directory is never opened
+      if (fid === undefined) throw new Error('no container');
+      const st = await env.rt.containerStatus(fid);
+      await rm(st.logPath);
+      await symlink('/etc/passwd', st.logPath);
+      const escape = cloud.open(target(finished), logsWhat);
+      expect(await cloud.ended(escape)).toEqual({
+        type: 'error',
+        message: 'no log file for container "app" in pod "streams-test/finished"',
+      });
+      expect(cloud.dataFrames(escape)).toBe(0);
     });
   });
 
