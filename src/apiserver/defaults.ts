@@ -69,7 +69,22 @@ export function defaultPodSpec(spec: JsonObject): void {
   });
 }
 
+/**
+ * Convert_v1_PodStatus_To_core_PodStatus: podIP fills an empty podIPs (the dual-stack list
+ * clients read), on every pod write including status writes. (hostIPs is not filled: the
+ * kubelet writes it; upstream 1.34 leaves it unset on a status patch with only hostIP.)
+ */
+export function syncPodIPs(pod: JsonObject): void {
+  const status = pod['status'];
+  if (!isObject(status)) return;
+  const ip = status['podIP'];
+  const list = status['podIPs'];
+  if (typeof ip === 'string' && ip !== '' && (!Array.isArray(list) || list.length === 0))
+    status['podIPs'] = [{ ip }];
+}
+
 function defaultPod(pod: JsonObject): void {
+  syncPodIPs(pod);
   const spec = obj(pod, 'spec');
   defaultPodSpec(spec);
   setDefault(spec, 'enableServiceLinks', true);
@@ -132,6 +147,24 @@ function applyTypeDefaults(group: string, resource: string, o: JsonObject): void
       setDefault(spec, 'revisionHistoryLimit', 10);
       setDefault(spec, 'progressDeadlineSeconds', 600);
       defaultTemplate(spec);
+      return;
+    }
+    case '/endpoints':
+      each(o['subsets'], (ss) => {
+        each(ss['ports'], (p) => {
+          setDefault(p, 'protocol', 'TCP');
+        });
+      });
+      return;
+    case 'apiextensions.k8s.io/customresourcedefinitions': {
+      // SetDefaults_CustomResourceDefinitionSpec
+      const spec = obj(o, 'spec');
+      const names = obj(spec, 'names');
+      if (typeof names['kind'] === 'string') {
+        setDefault(names, 'singular', names['kind'].toLowerCase());
+        if (names['kind'] !== '') setDefault(names, 'listKind', `${names['kind']}List`);
+      }
+      setDefault(spec, 'conversion', { strategy: 'None' });
       return;
     }
     case 'apps/replicasets': {

@@ -7,6 +7,7 @@ import { allocateServiceAddresses, keepServiceAddresses } from './allocators.js'
 import { checkTypeMeta } from './body.js';
 import { SchemaCache } from './crd.js';
 import { ApiError, Causes, Errors, type StatusCause } from './errors.js';
+import { syncPodIPs } from './defaults.js';
 import { coreEventOut, coreToEvents, eventCauses, eventsToCore, isCoreEvent, isEventsV1 } from './events.js';
 import { builtinSchema, judgeUnknown, pruneUnknown, type FieldValidation } from './fields.js';
 import {
@@ -459,6 +460,7 @@ export class ObjectStore {
     }
     const old = this.toApi(r, cur);
     const o = statusUpdate(old, body);
+    if (r.group === '' && r.resource === 'pods') syncPodIPs(o);
     this.trackManaged(r, old, o, metaOf(body)['managedFields'], opts, 'status');
     const v = this.validateAll(r, o, false);
     if (!v.ok) return v;
@@ -503,7 +505,7 @@ export class ObjectStore {
         opts.preconditions?.resourceVersion !== undefined
       )
         return res;
-      if (res.error.message.startsWith('Precondition failed')) return res;
+      if (res.error.message.includes('in the precondition')) return res;
     }
   }
 
@@ -519,22 +521,23 @@ export class ObjectStore {
     const obj = this.toApi(r, cur);
     const meta = metaOf(obj);
     const pre = opts.preconditions;
+    // rest.BeforeDelete: the Conflict names the Kind, not the resource
     if (pre?.uid !== undefined && pre.uid !== meta['uid'])
       return err(
         Errors.conflict(
-          r.resource,
+          r.kind,
           r.group,
           name,
-          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${String(meta['uid'])}`,
+          `the UID in the precondition (${pre.uid}) does not match the UID in record (${String(meta['uid'])}). The object might have been deleted and then recreated`,
         ),
       );
     if (pre?.resourceVersion !== undefined && pre.resourceVersion !== meta['resourceVersion'])
       return err(
         Errors.conflict(
-          r.resource,
+          r.kind,
           r.group,
           name,
-          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(meta['resourceVersion'])}`,
+          `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${String(meta['resourceVersion'])}). The object might have been modified`,
         ),
       );
     const next = clone(obj);
@@ -586,7 +589,12 @@ export class ObjectStore {
     const blocking = fins.filter((f) => f !== '__namespace_spec_finalizers__');
     const waiting = fins.length > 0 || grace > 0;
     if (!waiting) {
-      if (opts.dryRun) return ok({ object: obj, deleted: true });
+      // a dry run answers as the real deletion would
+      if (opts.dryRun)
+        return ok({
+          object: returnsDeletedObject(r) ? obj : statusSuccess(r, name, str(meta['uid'])),
+          deleted: true,
+        });
       const del = this.storage.delete(key, cur.modRevision);
       if (!del.ok) return err(this.storageError(r, name, del.error));
       const out = this.toApi(r, del.value);
@@ -600,7 +608,14 @@ export class ObjectStore {
     else delete nm['finalizers'];
     if (nm['deletionTimestamp'] === undefined) {
       nm['deletionTimestamp'] = nowRfc3339(grace);
-      nm['deletionGracePeriodSeconds'] = grace;
+      // Namespaces and CRDs have their own Delete that sets only the timestamp; the generic
+      // store's markAsDeleting also sets a zero grace period and bumps the generation.
+      const ownDelete =
+        (r.group === '' && r.resource === 'namespaces') ||
+        (r.group === 'apiextensions.k8s.io' && r.resource === 'customresourcedefinitions');
+      if (!ownDelete) nm['deletionGracePeriodSeconds'] = grace;
+      if (!ownDelete && typeof nm['generation'] === 'number' && nm['generation'] > 0)
+        nm['generation'] = nm['generation'] + 1;
       changed = true;
     } else if (pendingGrace !== undefined && grace < pendingGrace) {
       // A shorter grace period shortens a pending graceful deletion (pod graceful delete).

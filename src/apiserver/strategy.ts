@@ -13,6 +13,8 @@ export function prepareForCreate(r: ResourceInfo, o: JsonObject): void {
   switch (`${r.group}/${r.resource}`) {
     case '/pods': {
       const spec = isObject(o['spec']) ? o['spec'] : {};
+      // Priority admission (no PriorityClass named): priority 0, PreemptLowerPriority.
+      if (spec['preemptionPolicy'] === undefined) spec['preemptionPolicy'] = 'PreemptLowerPriority';
       o['status'] = { phase: 'Pending', qosClass: qosClass(spec) };
       return;
     }
@@ -27,13 +29,38 @@ export function prepareForCreate(r: ResourceInfo, o: JsonObject): void {
       o['status'] = { loadBalancer: {} };
       return;
     case 'apps/deployments':
+      o['status'] = {};
+      return;
     case 'apps/replicasets':
-    case 'apps/daemonsets':
-      o['status'] = {};
+      // ReplicaSetStatus.replicas has no omitempty: Go writes the zero
+      o['status'] = { replicas: 0 };
       return;
-    case 'apiextensions.k8s.io/customresourcedefinitions':
-      o['status'] = {};
+    case 'apps/daemonsets': {
+      // DaemonSet strategy: templateGeneration starts at 1, in the deprecated annotation too
+      const meta = metaOf(o);
+      const ann = isObject(meta['annotations']) ? meta['annotations'] : {};
+      ann['deprecated.daemonset.template.generation'] = '1';
+      meta['annotations'] = ann;
+      o['status'] = {
+        currentNumberScheduled: 0,
+        numberMisscheduled: 0,
+        desiredNumberScheduled: 0,
+        numberReady: 0,
+      };
       return;
+    }
+    case 'apiextensions.k8s.io/customresourcedefinitions': {
+      // what a new CRD's status is before the controllers fill it in
+      const spec = isObject(o['spec']) ? o['spec'] : {};
+      const versions: unknown[] = Array.isArray(spec['versions']) ? spec['versions'] : [];
+      const storage = versions.find((v) => isObject(v) && v['storage'] === true);
+      o['status'] = {
+        conditions: null,
+        acceptedNames: { plural: '', kind: '' },
+        storedVersions: isObject(storage) && typeof storage['name'] === 'string' ? [storage['name']] : [],
+      };
+      return;
+    }
     default:
       if (r.custom !== undefined && hasSubresource(r, 'status')) delete o['status'];
   }
@@ -45,6 +72,20 @@ export function prepareForUpdate(r: ResourceInfo, old: JsonObject, o: JsonObject
   if (hasSubresource(r, 'status')) {
     if (old['status'] === undefined) delete o['status'];
     else o['status'] = old['status'];
+  }
+  if (r.group === 'apps' && r.resource === 'daemonsets') {
+    // templateGeneration (kept in the deprecated annotation) counts template changes
+    const key = 'deprecated.daemonset.template.generation';
+    const oldAnn = metaOf(old)['annotations'];
+    const prev = Number((isObject(oldAnn) ? str(oldAnn[key]) : undefined) ?? '0');
+    const tpl = (x: JsonObject): unknown => (isObject(x['spec']) ? x['spec']['template'] : undefined);
+    const gen = deepEqual(tpl(old), tpl(o)) ? prev : prev + 1;
+    if (gen > 0) {
+      const meta = metaOf(o);
+      const ann = isObject(meta['annotations']) ? meta['annotations'] : {};
+      ann[key] = String(gen);
+      meta['annotations'] = ann;
+    }
   }
   if (r.group === '' && r.resource === 'namespaces') {
     const spec = isObject(o['spec']) ? o['spec'] : {};
@@ -240,6 +281,18 @@ export function validate(r: ResourceInfo, o: JsonObject): StatusCause[] {
         }
       }
       if (r.resource === 'secrets') causes.push(...secretTypeCauses(o));
+      return causes;
+    }
+    case 'coordination.k8s.io/leases': {
+      // ValidateLeaseSpec
+      const spec = isObject(o['spec']) ? o['spec'] : {};
+      const causes: StatusCause[] = [];
+      const d = spec['leaseDurationSeconds'];
+      if (typeof d === 'number' && d <= 0)
+        causes.push(Causes.invalidValue('spec.leaseDurationSeconds', d, 'must be greater than 0'));
+      const t = spec['leaseTransitions'];
+      if (typeof t === 'number' && t < 0)
+        causes.push(Causes.invalidValue('spec.leaseTransitions', t, 'must be greater than or equal to 0'));
       return causes;
     }
     case '/services': {

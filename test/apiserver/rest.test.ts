@@ -344,7 +344,7 @@ describe('apiserver rest', () => {
       preconditions: { uid: 'x' },
     });
     expect(bad.status).toBe(409);
-    expect(bad.body.message).toContain('Precondition failed: UID in precondition: x');
+    expect(bad.body.message).toContain('the UID in the precondition (x) does not match the UID in record');
     const good = await api(s, 'DELETE', `${CM}/pre`, {
       kind: 'DeleteOptions',
       apiVersion: 'v1',

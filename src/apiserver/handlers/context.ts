@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../common/index.js';
 import type { UserInfo } from '../auth.js';
 import { readBody, mediaType } from '../body.js';
-import { Errors, type ApiError } from '../errors.js';
+import { Causes, Errors, type ApiError } from '../errors.js';
 import { parseFieldValidation } from '../fields.js';
 import type { ResourceRequest } from '../requestinfo.js';
 import { apiVersionOf, type ResourceInfo } from '../resources.js';
@@ -41,7 +41,11 @@ export function namespaceOf(ctx: HandlerContext): string | undefined {
 
 export function writeOptions(ctx: HandlerContext): Result<WriteOptions, ApiError> {
   const dry = ctx.query.getAll('dryRun');
-  for (const d of dry) if (d !== 'All') return err(Errors.badRequest(`Invalid dry run value: ${d}`));
+  const badDry = dryRunError(
+    dry,
+    ctx.req.method === 'POST' ? 'CreateOptions' : ctx.req.method === 'PUT' ? 'UpdateOptions' : 'PatchOptions',
+  );
+  if (badDry !== undefined) return err(badDry);
   const fv = parseFieldValidation(ctx.query.get('fieldValidation'));
   if (!fv.ok) return fv;
   const sub = ctx.info.subresource;
@@ -51,6 +55,12 @@ export function writeOptions(ctx: HandlerContext): Result<WriteOptions, ApiError
     ...(sub === 'status' || sub === 'scale' ? { subresource: sub } : {}),
   };
   return ok({ dryRun: dry.length > 0, fieldValidation: fv.value, warnings: ctx.warnings, writer });
+}
+
+/** ValidateDryRun: only "All"; a 422 on the verb's options kind (CreateOptions, …). */
+export function dryRunError(dry: readonly string[], optionsKind: string): ApiError | undefined {
+  if (dry.every((d) => d === 'All')) return undefined;
+  return Errors.invalid(optionsKind, 'meta.k8s.io', '', [Causes.notSupported('dryRun', dry, ['All'])]);
 }
 
 export async function body(ctx: HandlerContext): Promise<Result<{ data: Buffer; type: string }, ApiError>> {

@@ -7,7 +7,7 @@ import { pinnedName } from '../selectors.js';
 import type { DeleteOptions } from '../store.js';
 import type { JsonObject } from '../storage/types.js';
 import { err, ok, type Result } from '../../common/index.js';
-import { body, type HandlerContext, namespaceOf } from './context.js';
+import { body, dryRunError, type HandlerContext, namespaceOf } from './context.js';
 import { listObjects, parseListParams } from './list.js';
 
 const POLICIES = ['Orphan', 'Background', 'Foreground'] as const;
@@ -70,7 +70,8 @@ export async function deleteOptions(ctx: HandlerContext): Promise<Result<DeleteO
       out.preconditions.resourceVersion = pre['resourceVersion'];
   }
   const dry = [...q.getAll('dryRun'), ...(Array.isArray(o['dryRun']) ? o['dryRun'].map(String) : [])];
-  for (const d of dry) if (d !== 'All') return err(Errors.badRequest(`Invalid dry run value: ${d}`));
+  const badDry = dryRunError(dry, 'DeleteOptions');
+  if (badDry !== undefined) return err(badDry);
   out.dryRun = dry.length > 0;
   return ok(out);
 }
