@@ -260,6 +260,16 @@ export class EdgeStreams implements Component {
         this.finish(s, undefined);
         return;
       }
+      case 'query':
+        // set as the link's only handler, answer queries as the link does without one
+        link.send({
+          kind: 'reply',
+          ref: env.id,
+          method: 'error',
+          code: 'UNSUPPORTED',
+          message: `no handler for ${env.method}`,
+        });
+        return;
       default:
         // not a stream frame: the composition root routes those elsewhere
         return;
