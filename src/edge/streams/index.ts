@@ -22,3 +22,12 @@ export {
   type LogChunk,
   type LogReadOptions,
 } from './logs.js';
+export {
+  PortForwardConnection,
+  RemoteCommand,
+  SpdyConnection,
+  StreamingError,
+  parseStatus,
+  type CommandResult,
+  type RemoteCommandOptions,
+} from './spdy.js';

@@ -32,7 +32,7 @@ import {
   type ContainerSummary,
   type RuntimeClient,
 } from '../cri/index.js';
-import { PortForwardConnection, RemoteCommand, type CommandResult } from '../cri/streaming.js';
+import { PortForwardConnection, RemoteCommand, type CommandResult } from './spdy.js';
 import { CriLogReader, parseTimestamp } from './logs.js';
 
 export const EdgeStreamsConfigSchema = z.object({
