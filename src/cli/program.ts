@@ -58,6 +58,7 @@ Examples:
     .command('version')
     .description('print the version')
     .option('-o, --output <format>', 'text or json', 'text')
+    .addHelpText('after', '\nExamples:\n  tether version\n  tether version -o json')
     .action((opts: { output: string }) => {
       console.log(
         opts.output === 'json'
