@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { statfs } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -1027,7 +1027,12 @@ export class PodManager implements Component {
     this.writeStatus(pod, false, '', mine, containers, true, ending);
   }
 
-  /** kubelet eviction manager, emptyDir part: a disk emptyDir above its sizeLimit evicts the pod. */
+  /**
+   * kubelet eviction manager, localStorageEviction: in its order, a disk emptyDir above its
+   * sizeLimit, the pod's ephemeral storage (containers' writable layers and logs plus disk
+   * emptyDirs) above the sum of its containers' ephemeral-storage limits, or one container's
+   * writable layer and logs above its own limit evict the pod, with kubelet's messages.
+   */
   private async checkEmptyDirLimits(): Promise<void> {
     if (this.stopping) return;
     for (const [uid, pod] of this.lastPods) {
@@ -1035,25 +1040,68 @@ export class PodManager implements Component {
       // Only active pods are evicted: a completed pod holds nothing the eviction would free.
       const phase = (JSON.parse(this.lastStatus.get(uid) ?? '{}') as { phase?: string }).phase;
       if (phase === 'Succeeded' || phase === 'Failed') continue;
-      for (const v of pod.spec.volumes ?? []) {
-        const ed = v.emptyDir;
-        // Memory-backed: the tmpfs is sized by the limit, so it cannot exceed it.
-        if (ed?.sizeLimit === undefined || ed.medium === 'Memory') continue;
-        const limit = parseQuantity(ed.sizeLimit);
-        if (!limit.ok) continue;
-        const used = await emptyDirUsage(this.config.rootDir, uid, v.name);
-        if (used <= limit.value.value()) continue;
-        const message = `Usage of EmptyDir volume "${v.name}" exceeds the limit "${ed.sizeLimit}". `;
-        this.ended.set(uid, { reason: 'Evicted', message, eventType: 'Warning', disruption: true });
-        this.eventOnce(pod, 'end:Evicted', 'Warning', 'Evicted', message);
-        this.log.warn(
-          { pod: pod.metadata.name, uid, volume: v.name, used },
-          'pod evicted: emptyDir over its sizeLimit',
-        );
-        this.schedule(uid);
-        break;
+      const message = await this.localStorageViolation(uid, pod);
+      if (message === undefined) continue;
+      this.ended.set(uid, { reason: 'Evicted', message, eventType: 'Warning', disruption: true });
+      this.eventOnce(pod, 'end:Evicted', 'Warning', 'Evicted', message);
+      this.log.warn(
+        { pod: pod.metadata.name, uid, why: message },
+        'pod evicted: local storage over its limit',
+      );
+      this.schedule(uid);
+    }
+  }
+
+  private async localStorageViolation(uid: string, pod: Pod): Promise<string | undefined> {
+    let emptyDirs = 0;
+    for (const v of pod.spec.volumes ?? []) {
+      const ed = v.emptyDir;
+      // Memory-backed: the tmpfs is sized by the limit, so it cannot exceed it.
+      if (ed === undefined || ed.medium === 'Memory') continue;
+      const used = await emptyDirUsage(this.config.rootDir, uid, v.name);
+      emptyDirs += used;
+      if (ed.sizeLimit === undefined) continue;
+      const limit = parseQuantity(ed.sizeLimit);
+      if (limit.ok && used > limit.value.value()) {
+        return `Usage of EmptyDir volume "${v.name}" exceeds the limit "${ed.sizeLimit}". `;
       }
     }
+    const limits = new Map<string, { bytes: number; text: string }>();
+    for (const c of allContainers(pod)) {
+      const l = c.resources?.limits?.['ephemeral-storage'];
+      const q = l === undefined ? undefined : parseQuantity(l);
+      if (l !== undefined && q?.ok === true) limits.set(c.name, { bytes: q.value.value(), text: l });
+    }
+    if (limits.size === 0) return undefined;
+    // Per container: writable layer (CRI stats) + its current log file, as kubelet's stats provider.
+    const usage = new Map<string, number>();
+    for (const st of await this.rt.listContainerStats({ labels: { ...this.scope, [LABEL_POD_UID]: uid } })) {
+      // Running containers only (kubelet's stats drop terminated ones once a newer one exists).
+      const known = this.statusCache.get(st.id);
+      if (known?.state !== 'running') continue;
+      const name = st.labels[LABEL_CONTAINER_NAME] ?? st.name;
+      const logPath = known.logPath;
+      const logBytes =
+        logPath === ''
+          ? 0
+          : await stat(logPath).then(
+              (x) => x.size,
+              () => 0,
+            );
+      usage.set(name, (usage.get(name) ?? 0) + (st.writableLayer?.usedBytes ?? 0) + logBytes);
+    }
+    // kubelet resourcehelper.PodLimits: the sum over the containers that set the limit.
+    const podLimit = [...limits.values()].reduce((a, l) => a + l.bytes, 0);
+    const podUsage = [...usage.values()].reduce((a, b) => a + b, 0) + emptyDirs;
+    if (podUsage > podLimit) {
+      return `Pod ephemeral local storage usage exceeds the total limit of containers ${canonicalBytes(podLimit)}. `;
+    }
+    for (const [name, l] of limits) {
+      if ((usage.get(name) ?? 0) > l.bytes) {
+        return `Container ${name} exceeded its local ephemeral storage limit "${l.text}". `;
+      }
+    }
+    return undefined;
   }
 
   private retryDelay(key: string): number {
@@ -1663,6 +1711,21 @@ function memoryForTmpfs(pod: Pod): number {
     sum = Math.max(sum, l);
   }
   return sum > 0 && sum < node ? sum : node;
+}
+
+/** A byte count as resource.Quantity prints it (binary SI when exact: 2Mi, 1Gi). */
+function canonicalBytes(n: number): string {
+  for (const [suffix, unit] of [
+    ['Ei', 2 ** 60],
+    ['Pi', 2 ** 50],
+    ['Ti', 2 ** 40],
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
+    if (n >= unit && n % unit === 0) return `${n / unit}${suffix}`;
+  }
+  return String(n);
 }
 
 function isSidecar(c: Container): boolean {

@@ -36,7 +36,7 @@ async function mountsOf(dir: string): Promise<string[]> {
     .map((f) => `${f[4] ?? ''} ${f.at(-3) ?? ''} ${f.at(-1) ?? ''}`);
 }
 
-describe('edge/pods emptyDir (real containerd)', () => {
+describe('edge/pods emptyDir and local storage eviction (real containerd)', () => {
   it('edge/pods — medium Memory is a tmpfs sized by sizeLimit, or by the pod memory limit; unmounted on deletion', async () => {
     const pod = makePod(env, 'mem', {
       volumes: [
@@ -94,5 +94,31 @@ describe('edge/pods emptyDir (real containerd)', () => {
     expect(outboxEvents(env, 'fat').some((e) => e.reason === 'Evicted' && e.type === 'Warning')).toBe(true);
     const cs = await env.rt.listContainers({ labels: { 'io.kubernetes.pod.uid': pod.metadata.uid ?? '' } });
     expect(cs.map((c) => c.state)).toEqual(['exited']);
+  });
+
+  it('edge/pods — a container over its ephemeral-storage limit (writable layer + logs) evicts the pod', async () => {
+    const pod = makePod(env, 'rootfs', {
+      containers: [
+        {
+          name: 'writer',
+          image: SHELL_IMAGE,
+          command: ['sh', '-c', 'sleep 1; dd if=/dev/urandom of=/big bs=1M count=4; sleep 3600'],
+          resources: { limits: { 'ephemeral-storage': '2Mi' } },
+        },
+        {
+          name: 'quiet',
+          image: SHELL_IMAGE,
+          command: ['sleep', '3600'],
+          resources: { limits: { 'ephemeral-storage': '100Mi' } },
+        },
+      ],
+    });
+    putPod(env, pod);
+    // containerd refreshes writable-layer usage every 10 s (stats_collect_period).
+    const s = await waitStatus(env, 'rootfs', (x) => x.phase === 'Failed', 'Evicted', 60_000);
+    expect(s.reason).toBe('Evicted');
+    // The pod's total (102Mi) is not exceeded; the writer's own limit is (kubelet checks in that order).
+    expect(s.message).toBe('Container writer exceeded its local ephemeral storage limit "2Mi". ');
+    expect(condition(s, 'DisruptionTarget')).toBe('True');
   });
 });
