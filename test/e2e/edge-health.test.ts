@@ -174,6 +174,9 @@ describe('edge health end to end (tether edge run, own containerd)', () => {
         metadata: { name: 'late', namespace: 'default' },
         spec: {
           nodeName: e.name,
+          // No projected kube-api-access volume from upstream's ServiceAccount admission: the
+          // edge kubelet does not support it yet (docs/compatibility.md).
+          automountServiceAccountToken: false,
           hostNetwork: true,
           terminationGracePeriodSeconds: 1,
           containers: [{ name: 'main', image: SHELL_IMAGE, command: ['sleep', '3600'] }],
