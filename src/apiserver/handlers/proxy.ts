@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import { Errors, type ApiError } from '../errors.js';
+import { ApiError, Errors } from '../errors.js';
 import { isObject, str } from '../meta.js';
 import { writeError } from '../respond.js';
 import type { ResourceInfo } from '../resources.js';
@@ -132,7 +132,28 @@ export function handleLog(ctx: HandlerContext, nodes: ResourceInfo, client: Kube
       servername: /^[\d.:]+$/.test(host) ? '' : host,
     },
     (res) => {
-      ctx.res.writeHead(res.statusCode ?? 502, {
+      const status = res.statusCode ?? 502;
+      if (status < 200 || status > 206) {
+        // As kube-apiserver's GenericHttpResponseChecker: the kubelet's text becomes a Status.
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          if (text.length < 4096) text += d;
+        });
+        res.on('end', () => {
+          const msg = text.trim();
+          writeError(
+            ctx.res,
+            status === 400
+              ? Errors.badRequest(msg)
+              : status === 500
+                ? Errors.internal(msg)
+                : new ApiError(status, status === 404 ? 'NotFound' : 'InternalError', msg),
+          );
+        });
+        return;
+      }
+      ctx.res.writeHead(status, {
         'Content-Type': res.headers['content-type'] ?? 'text/plain',
         'Transfer-Encoding': 'chunked',
       });

@@ -241,7 +241,9 @@ export class StreamEndpoint {
       res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
       res.flushHeaders();
     };
-    const timer = setTimeout(head, this.cfg.headerWaitMs);
+    // A finite log waits for the edge's first frame, so an edge error becomes the HTTP status;
+    // a follow on a quiet container must not hold the headers back for ever.
+    const timer = setTimeout(head, opts.follow ? this.cfg.headerWaitMs : 2 ** 31 - 1);
     timer.unref();
     const r = this.relay.open(nodeName(node), target, opts, {
       data: (_ch, data, done) => {
@@ -256,7 +258,8 @@ export class StreamEndpoint {
         if (end.type === 'error' && !headersSent) {
           headersSent = true;
           this.metrics.requests.inc({ kind: 'logs', outcome: 'error' });
-          res.writeHead(end.message.includes('not found') ? 404 : 400, {
+          // kubelet answers log errors with 400 + text; the API server turns that into a BadRequest Status.
+          res.writeHead(400, {
             'content-type': 'text/plain; charset=utf-8',
           });
           res.end(end.message);

@@ -43,6 +43,8 @@ export const CloudStreamsConfigSchema = z.object({
   /** `iptables`: DNAT <edge address>:<advertised port> on this host to the endpoint (upstream API server here). */
   redirect: z.enum(['none', 'iptables']).default('none'),
   redirectChain: z.string().min(1).max(28).default('TETHER-STREAMS'),
+  /** An open the edge must answer (stdin credit, a finite log) fails after this long in silence. */
+  answerTimeoutMs: z.number().int().min(100).default(30_000),
   window: z
     .number()
     .int()
@@ -74,7 +76,10 @@ export class CloudStreams {
         parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       );
     this.cfg = parsed.data;
-    this.relay = new StreamRelay(hub, log.child({ part: 'relay' }), registry, { window: this.cfg.window });
+    this.relay = new StreamRelay(hub, log.child({ part: 'relay' }), registry, {
+      window: this.cfg.window,
+      answerTimeoutMs: this.cfg.answerTimeoutMs,
+    });
     hub.setStreamHandler(this.relay);
     const locator = 'locate' in kube ? kube : kubePodLocator(kube);
     this.endpoint = new StreamEndpoint(

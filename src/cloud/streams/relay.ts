@@ -55,6 +55,7 @@ export class RelayStream {
   private creditScheduled = false;
   private readonly queue: Pending[] = [];
   private ended = false;
+  private answerTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: StreamId,
@@ -65,6 +66,21 @@ export class RelayStream {
     private readonly onFinish: (s: RelayStream) => void,
   ) {
     this.edgeCredit = window;
+  }
+
+  /**
+   * Opens that the edge must answer promptly (input credit, or a finite log) fail with a clear
+   * message if it stays silent, e.g. an agent that does not serve streams ignores streamOpen.
+   */
+  expectAnswer(ms: number): void {
+    this.answerTimer = setTimeout(() => {
+      if (this.ended) return;
+      this.session.send({ kind: 'streamClose', stream: this.id, end: { type: 'closed' } });
+      this.fail(
+        `the edge node "${this.node}" did not answer the stream within ${String(ms / 1000)} s (does its agent serve logs/exec?)`,
+      );
+    }, ms);
+    this.answerTimer.unref();
   }
 
   get sessionId(): SessionId {
@@ -115,6 +131,7 @@ export class RelayStream {
   /** A frame for this stream from its own session (ownership was checked by the relay). */
   handle(env: StreamFrame): 'ok' | 'overrun' {
     if (this.ended) return 'ok';
+    clearTimeout(this.answerTimer);
     switch (env.kind) {
       case 'streamData': {
         const n = env.data.byteLength;
@@ -195,6 +212,7 @@ export class RelayStream {
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.answerTimer);
     for (const p of this.queue.splice(0)) p.resolve(false);
     this.onFinish(this);
   }
@@ -207,6 +225,8 @@ export class RelayStream {
 export interface StreamRelayOptions {
   /** Initial credit granted to the edge per stream (contract §1). */
   window?: number;
+  /** How long an open that must be answered (stdin credit, finite logs) may stay unanswered. */
+  answerTimeoutMs?: number;
 }
 
 /**
@@ -218,6 +238,7 @@ export class StreamRelay {
   private readonly bySession = new Map<SessionId, Map<StreamId, RelayStream>>();
   private seq = 0;
   private readonly window: number;
+  private readonly answerTimeoutMs: number;
   private readonly metrics;
 
   constructor(
@@ -227,6 +248,7 @@ export class StreamRelay {
     opts: StreamRelayOptions = {},
   ) {
     this.window = opts.window ?? DEFAULT_WINDOW;
+    this.answerTimeoutMs = opts.answerTimeoutMs ?? 30_000;
     const registers = [registry];
     this.metrics = {
       open: new Gauge({
@@ -296,6 +318,11 @@ export class StreamRelay {
     streams.set(id, stream);
     this.metrics.opened.inc({ type: what.type });
     session.send({ kind: 'streamOpen', stream: id, target, what, window: this.window });
+    const mustAnswer =
+      what.type === 'portForward' ||
+      (what.type === 'logs' && !what.follow) ||
+      ((what.type === 'exec' || what.type === 'attach') && what.stdin);
+    if (mustAnswer) stream.expectAnswer(this.answerTimeoutMs);
     this.log.debug(
       { node, stream: id, type: what.type, pod: `${target.namespace}/${target.pod}` },
       'stream opened',

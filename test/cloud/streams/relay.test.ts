@@ -268,7 +268,7 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
   let core: CoreV1Api;
   let kubelet: { certPem: string; keyPem: string };
   let edgeCert: { certPem: string; keyPem: string };
-  const edges: { link: Link; store: EdgeStore; fake: FakeEdge }[] = [];
+  const edges: { link: Link; store: EdgeStore; fake: FakeEdge | undefined }[] = [];
 
   async function startEdge(name: string): Promise<FakeEdge> {
     const { csrPem, keyPem } = await createCsr(name);
@@ -292,6 +292,23 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
     edges.push({ link, store, fake });
     await eventually(() => hub.session(name as never) !== undefined, `${name} connected`);
     return fake;
+  }
+
+  /** An edge agent that serves no streams: its link ignores stream frames. */
+  async function startSilentEdge(name: string): Promise<void> {
+    const { csrPem, keyPem } = await createCsr(name);
+    const certPem = await ca.signClientCsr(csrPem, name, [EDGE_GROUP]);
+    const store = new EdgeStore({ path: join(dir, `${name}.db`) });
+    store.open();
+    const link = new Link(
+      { cloudUrl: `wss://127.0.0.1:${String(hub.port)}`, tls: { certPem, keyPem, caPem: ca.certPem } },
+      store,
+      silentLogger(),
+      createRegistry(),
+    );
+    await link.start();
+    edges.push({ link, store, fake: undefined });
+    await eventually(() => hub.session(name as never) !== undefined, `${name} connected`);
   }
 
   let edgeA: FakeEdge;
@@ -331,6 +348,7 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
         host: '127.0.0.1',
         port: streamPort,
         // The edge CA is trusted too, so the refusal of edge certificates is by identity, not by chain.
+        answerTimeoutMs: 2000,
         tls: {
           certPem: serving.certPem,
           keyPem: serving.keyPem,
@@ -348,8 +366,9 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
     await streams.start();
     edgeA = await startEdge('edge-a');
     edgeB = await startEdge('edge-b');
+    await startSilentEdge('edge-c');
     // Real edges register their Node (with an address); the embedded API server looks it up.
-    for (const name of ['edge-a', 'edge-b']) {
+    for (const name of ['edge-a', 'edge-b', 'edge-c']) {
       await core.createNode({ body: { metadata: { name } } });
       await core.replaceNodeStatus({
         name,
@@ -363,6 +382,7 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
       ['p1', 'edge-a'],
       ['big', 'edge-a'],
       ['pb', 'edge-b'],
+      ['pc', 'edge-c'],
     ] as const)
       await core.createNamespacedPod({ namespace: 'default', body: podManifest(name, node) });
     // kubectl port-forward checks the phase first (the fake edge reports no status).
@@ -666,6 +686,15 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
     expect(code).not.toBe(0);
     expect(err).toContain('the edge node "edge-b" disconnected');
     await eventually(() => hub.session('edge-b' as never) !== undefined, 'edge-b back');
+  }, 60_000);
+
+  it('streams — an edge agent that ignores streams: kubectl gets an error, not a hang', async () => {
+    const r = await kc(['logs', 'pc']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('the edge node "edge-c" did not answer');
+    const x = await kc(['exec', '-i', 'pc', '--', 'cat'], { input: 'x' });
+    expect(x.code).not.toBe(0);
+    expect(x.stderr).toContain('did not answer');
   }, 60_000);
 
   it('streams — the Node status an edge writes advertises the cloud kubelet endpoint', () => {
