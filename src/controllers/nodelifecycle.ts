@@ -41,7 +41,7 @@ export interface NodeLifecycleOptions {
    * Upstream MarkPodsNotReady (always on in kube-controller-manager). Off by default here until
    * the edge agent re-posts unchanged pod statuses after a reconnect: with it on, pods of an
    * edge that was silent past the grace period stay Ready=False in the cloud after it returns
-   * (test/e2e/liveness.test.ts "pod readiness through a cut link").
+   * (test/e2e/liveness-pods.test.ts).
    */
   markPodsNotReady?: boolean;
 }
