@@ -24,6 +24,7 @@ import {
   type Verdict,
 } from '../edge/health/index.js';
 import { Link } from '../edge/link/index.js';
+import { EdgeStreams } from '../edge/streams/index.js';
 import { NodeReporter, type ConditionSource } from '../edge/node/index.js';
 import { PodManager } from '../edge/pods/index.js';
 import { EdgeStore } from '../edge/store/index.js';
@@ -38,6 +39,8 @@ export interface RunningEdge {
   pods: PodManager | undefined;
   devices: DeviceManager | undefined;
   api: LocalApi | undefined;
+  /** Logs/exec/attach/port-forward from the cloud (issue 8); absent without pods. */
+  streams: EdgeStreams | undefined;
   registry: Registry;
   log: Logger;
   stop(): Promise<void>;
@@ -272,6 +275,22 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
           },
         );
 
+  // Streams are opened only by the cloud over this node's own link (docs/streams.md); a link drop
+  // ends every open stream, as the contract says.
+  const streams =
+    runtime === undefined
+      ? undefined
+      : new EdgeStreams(
+          { nodeName: cfg.nodeName, podLogsRoot: cfg.pods.podLogsRoot },
+          { store, runtime, logger: log.child({ component: 'streams' }), registry },
+        );
+  if (streams !== undefined) {
+    link.setHandler(streams);
+    link.on('offline', () => {
+      streams.closeAll();
+    });
+  }
+
   const reporter = new NodeReporter(
     {
       nodeName: cfg.nodeName,
@@ -406,6 +425,7 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
       },
     ),
     ...(api === undefined ? [] : [optional(api, log)]),
+    ...(streams === undefined ? [] : [streams]),
     link,
   ];
   link.on('online', () => {
@@ -421,5 +441,5 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
     },
     'edge started',
   );
-  return { store, link, reporter, health, pods, devices, api, registry, log, stop };
+  return { store, link, reporter, health, pods, devices, api, streams, registry, log, stop };
 }
