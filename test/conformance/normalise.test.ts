@@ -1,7 +1,7 @@
 // The differential runner's pure parts: normalisation, diffing, templates and the corpus'
 // own consistency. These run everywhere, with or without either server.
 import { describe, expect, it } from 'vitest';
-import { CORPUS, KNOWN_DIFFERENCES } from './corpus.js';
+import { COMPACTION_CORPUS, CORPUS, KNOWN_DIFFERENCES } from './corpus.js';
 import {
   caseNamespace,
   compareResults,
@@ -106,7 +106,8 @@ describe('conformance normalise', () => {
   });
 
   it('conformance — the corpus is well formed: unique ids, templates refer to earlier steps', () => {
-    for (const c of CORPUS) {
+    const all = [...CORPUS, ...COMPACTION_CORPUS];
+    for (const c of all) {
       expect(caseNamespace(c, 'abc123')).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
       const seen = new Set<string>();
       for (const s of c.steps) {
@@ -119,7 +120,7 @@ describe('conformance normalise', () => {
         seen.add(s.id);
       }
     }
-    const keys = new Set(CORPUS.flatMap((c) => c.steps.map((s) => `${c.name}/${s.id}`)));
+    const keys = new Set(all.flatMap((c) => c.steps.map((s) => `${c.name}/${s.id}`)));
     for (const k of KNOWN_DIFFERENCES) {
       expect([...keys].some((key) => stepMatches(k, key)), `known difference for no step: ${k.step}`).toBe(true);
     }
