@@ -38,6 +38,8 @@ export interface ResourceType {
   readonly fields: Readonly<Record<string, (o: JsonObject) => string>>;
   /** Columns after NAME (AGE is always last). */
   readonly columns: readonly Column[];
+  /** Discovery categories (`kubectl get all` lists the `all` category). */
+  readonly categories?: readonly string[];
 }
 
 type Any = Record<string, unknown>;
@@ -96,6 +98,7 @@ const core = (
   shortNames: string[],
   fields: ResourceType['fields'] = {},
   columns: Column[] = [],
+  categories?: string[],
 ): ResourceType => ({
   group: '',
   version: 'v1',
@@ -106,6 +109,7 @@ const core = (
   shortNames,
   fields,
   columns,
+  ...(categories === undefined ? {} : { categories }),
 });
 
 /**
@@ -130,6 +134,7 @@ export const RESOURCES: readonly ResourceType[] = [
       'status.nominatedNodeName': (o) => str(status(o)['nominatedNodeName']),
     },
     podColumns,
+    ['all'],
   ),
   core('ConfigMap', 'configmaps', true, ['cm'], {}, [
     {
@@ -142,10 +147,18 @@ export const RESOURCES: readonly ResourceType[] = [
     { name: 'Type', type: 'string', cell: (o) => str(o['type']) || 'Opaque' },
     { name: 'Data', type: 'integer', cell: (o) => Object.keys(rec(o['data'])).length },
   ]),
-  core('Service', 'services', true, ['svc'], {}, [
-    { name: 'Type', type: 'string', cell: (o) => str(spec(o)['type']) || 'ClusterIP' },
-    { name: 'Cluster-IP', type: 'string', cell: (o) => str(spec(o)['clusterIP']) || '<none>' },
-  ]),
+  core(
+    'Service',
+    'services',
+    true,
+    ['svc'],
+    {},
+    [
+      { name: 'Type', type: 'string', cell: (o) => str(spec(o)['type']) || 'ClusterIP' },
+      { name: 'Cluster-IP', type: 'string', cell: (o) => str(spec(o)['clusterIP']) || '<none>' },
+    ],
+    ['all'],
+  ),
   core('Endpoints', 'endpoints', true, ['ep']),
   core(
     'Node',
@@ -250,6 +263,7 @@ export function apiResourceList(group: string, version: string): Record<string, 
       // read-only: the node is not the source of truth (docs/metaserver.md)
       verbs: ['get', 'list', 'watch'],
       ...(r.shortNames.length === 0 ? {} : { shortNames: [...r.shortNames] }),
+      ...(r.categories === undefined ? {} : { categories: [...r.categories] }),
     })),
   };
 }

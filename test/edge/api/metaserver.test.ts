@@ -228,6 +228,10 @@ describe('edge/api metaserver', () => {
     ).toBe('101');
     expect(await kubectl('get', 'cm')).toMatch(/^settings\s+2\s+5m/m);
 
+    expect(await kubectl('get', 'all', '-o', 'name')).toBe('pod/web\n'); // pods and services are in "all"
+    expect(
+      await kubectl('wait', '--for=jsonpath={.status.phase}=Running', 'pod/web', '--timeout=10s'),
+    ).toContain('condition met');
     const resources = await kubectl('api-resources', '--no-headers');
     expect(resources).toMatch(/^pods\s+po\s+v1\s+true\s+Pod$/m);
     expect(resources).toMatch(/^devices\s+dev\s+devices\.tether\.dev\/v1alpha1\s+true\s+Device$/m);
