@@ -485,9 +485,12 @@ export class Metaserver {
     }
     this.watches.add(w);
     w.arm(timeoutMs, q.bookmarks ? this.cfg.bookmarkIntervalMs : undefined, () => store.revision);
-    req.on('close', () => {
+    // the response's 'close' is the client going away (or our own end): release the watch
+    res.on('close', () => {
       w.end();
     });
+    // drain any request body so the request counts as complete (no request timeout applies)
+    req.resume();
   }
 }
 
