@@ -112,6 +112,8 @@ Examples:
       '10352',
     )
     .option('--node-name <name>', 'name of the local edge node', 'edge-local')
+    .option('--bus-port <port>', "port of the local edge's MQTT bus", '1883')
+    .option('--edge-api-port <port>', "port of the local edge's local API (tether edge health)", '10351')
     .option('--edges <n>', 'more edges, each in its own network namespace (root)', '0')
     .option('--kubeconfig <file>', 'use this existing cluster instead of the embedded control plane')
     .option('--no-device', 'do not create the simulated demo device')
@@ -134,6 +136,8 @@ Examples:
         apiPort: string;
         hubPort: string;
         metricsPort: string;
+        busPort: string;
+        edgeApiPort: string;
         nodeName: string;
         edges: string;
         kubeconfig?: string;
@@ -152,6 +156,8 @@ Examples:
           apiPort: port(opts.apiPort, '--api-port'),
           hubPort: port(opts.hubPort, '--hub-port'),
           metricsPort: port(opts.metricsPort, '--metrics-port'),
+          busPort: port(opts.busPort, '--bus-port'),
+          edgeApiPort: port(opts.edgeApiPort, '--edge-api-port'),
           nodeName: opts.nodeName,
           setup: opts.setup,
           logLevel: logLevel(opts.logLevel),

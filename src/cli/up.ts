@@ -48,6 +48,9 @@ export interface UpOptions {
   edges: number;
   /** Create the simulated demo device on the local edge. */
   device: boolean;
+  /** The local edge's MQTT bus and local API ports (defaults of a real edge: 1883, 10351). */
+  busPort?: number;
+  edgeApiPort?: number;
 }
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -333,7 +336,14 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
 
     done = step(++n, total, `edge node ${opts.nodeName}: store, link, registration, device bus`);
     const edgeCfg = validateConfig(
-      await edgeConfig(opts.nodeName, `wss://127.0.0.1:${cloud.hub.port}`),
+      {
+        ...(await edgeConfig(opts.nodeName, `wss://127.0.0.1:${cloud.hub.port}`)),
+        // the namespace edges have their own loopback; only this one shares the host's ports
+        ...(opts.busPort === undefined
+          ? {}
+          : { devices: { bus: { mode: 'embedded', host: '127.0.0.1', port: opts.busPort } } }),
+        ...(opts.edgeApiPort === undefined ? {} : { api: { port: opts.edgeApiPort } }),
+      },
       EdgeConfigSchema,
       'edge configuration',
     );

@@ -65,7 +65,14 @@ describe('readme — the walkthrough', () => {
   const env: Record<string, string> = {};
 
   beforeAll(async () => {
-    const [api, hub, metrics] = [await freePort(), await freePort(), await freePort()];
+    // free ports for everything on the host's loopback, so a real `tether up` or another test can run beside it
+    const [api, hub, metrics, bus, edgeApi] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     up = tether([
       'up',
       '--no-setup',
@@ -77,6 +84,10 @@ describe('readme — the walkthrough', () => {
       String(hub),
       '--metrics-port',
       String(metrics),
+      '--bus-port',
+      String(bus),
+      '--edge-api-port',
+      String(edgeApi),
       '--edges',
       '1',
       '--log-level',
