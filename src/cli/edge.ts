@@ -30,6 +30,7 @@ import { PodManager } from '../edge/pods/index.js';
 import { EdgeStore } from '../edge/store/index.js';
 import type { ObjectKey } from '../protocol/index.js';
 import type { EdgeConfig } from './config.js';
+import { lockDataDir } from './datadir-lock.js';
 
 export interface RunningEdge {
   store: EdgeStore;
@@ -393,7 +394,17 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
       )
     : undefined;
 
+  let unlock: (() => void) | undefined;
   const components: Component[] = [
+    component(
+      'data-dir lock',
+      () => {
+        unlock = lockDataDir(cfg.dataDir);
+      },
+      () => {
+        unlock?.();
+      },
+    ),
     component(
       'store',
       () => {
