@@ -11,10 +11,16 @@ export class DataDirLockedError extends TetherError {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     // EPERM: the process exists but belongs to someone else — still a live owner.
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed agent not yet reaped by its parent is a zombie: dead for our purpose (proc(5) stat state Z).
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 

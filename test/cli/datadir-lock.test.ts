@@ -48,6 +48,32 @@ describe('edge data-dir lock', () => {
     expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toBe('12345678');
   });
 
+  it('data-dir lock — a SIGKILLed agent not yet reaped (a zombie) does not hold the directory', async () => {
+    const dir = tempDir();
+    // the shell execs sleep, which never waits: the killed background child stays a zombie
+    const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 5'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const pid = await new Promise<number>((resolve) => {
+        parent.stdout.once('data', (b: Buffer) => {
+          resolve(Number.parseInt(b.toString().trim(), 10));
+        });
+      });
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100; i++) {
+        if (readFileSync(`/proc/${String(pid)}/stat`, 'utf8').includes(') Z ')) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(readFileSync(`/proc/${String(pid)}/stat`, 'utf8')).toContain(') Z ');
+      writeFileSync(join(dir, LOCK_FILE), String(pid));
+      lockDataDir(dir)();
+    } finally {
+      parent.kill('SIGKILL');
+      await new Promise((r) => parent.once('exit', r));
+    }
+  });
+
   it('data-dir lock — a garbage pid file does not block the agent', () => {
     const dir = tempDir();
     writeFileSync(join(dir, LOCK_FILE), 'not a pid\n');
