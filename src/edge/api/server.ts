@@ -198,7 +198,10 @@ export class LocalApi implements Component {
     const front = createNetServer((sock: Socket) => {
       this.sockets.add(sock);
       sock.once('close', () => this.sockets.delete(sock));
+      // a connection that never says anything is not kept forever
+      sock.setTimeout(30_000, () => sock.destroy());
       sock.once('data', (first: Buffer) => {
+        sock.setTimeout(0);
         sock.pause();
         sock.unshift(first);
         (https !== undefined && first[0] === 0x16 ? https : server).emit('connection', sock);
