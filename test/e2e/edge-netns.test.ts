@@ -92,7 +92,16 @@ describe('edge in its own network namespace', () => {
         const pods = (await h.core.listNamespacedPod({ namespace: NS })).items.filter(
           (p) => p.spec?.nodeName === 'edge-ns',
         );
-        const used = new Set(pods.flatMap((p) => (p.spec?.volumes ?? []).map((v) => v.configMap?.name)));
+        // Projected sources count too: on a real cluster every pod gets the kube-root-ca.crt
+        // ConfigMap through its kube-api-access volume, and the node receives it.
+        const used = new Set(
+          pods.flatMap((p) =>
+            (p.spec?.volumes ?? []).flatMap((v) => [
+              v.configMap?.name,
+              ...(v.projected?.sources ?? []).map((s) => s.configMap?.name),
+            ]),
+          ),
+        );
         return new Map(
           cms
             .filter((c) => used.has(c.metadata!.name))
