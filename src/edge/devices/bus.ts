@@ -1,6 +1,5 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { Aedes } from 'aedes';
-import { connectAsync, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
 import {
@@ -94,6 +93,9 @@ export class EventBus implements Component {
     this.disposables = new DisposableStore();
     try {
       if (this.config.mode === 'embedded') {
+        // aedes and mqtt are loaded on first start, not at import: together ~22 MiB of RSS that
+        // an edge without devices never needs (issue 12, docs/benchmarks.md "Edge footprint").
+        const { Aedes } = await import('aedes');
         const broker = await Aedes.createBroker();
         // If listen fails below, the broker still has to be closed.
         let brokerClosed = false;
@@ -146,6 +148,7 @@ export class EventBus implements Component {
       } else {
         this.brokerUrl = this.config.url;
       }
+      const { connectAsync } = await import('mqtt');
       const client = await connectAsync(this.brokerUrl, {
         protocolVersion: 4,
         clientId: this.opts.clientId ?? `tether-devices-${Math.random().toString(36).slice(2, 10)}`,
