@@ -151,9 +151,19 @@ export interface TrackArgs {
 /** Sets obj.metadata.managedFields after a create or update by `writer` (operation Update). */
 export function trackUpdate(a: TrackArgs): void {
   const requested = metaOf(a.obj)['managedFields'];
-  const entries = baseEntries(a.old, requested);
+  const liveMf = a.old === undefined ? undefined : metaOf(a.old)['managedFields'];
+  const keepLive = requested === undefined || deepEqual(requested, liveMf);
   const before = a.old === undefined ? new Map<string, string | null>() : toFields(a.old, a.shape, a.scope);
   const after = toFields(a.obj, a.shape, a.scope);
+  const c = compare(before, after);
+  // Nothing this write owns changed (a no-op, or a write of fields outside its scope): the
+  // live entries stand as they are, without decoding and re-encoding them.
+  if (keepLive && c.added.size === 0 && c.modified.size === 0 && c.removed.size === 0) {
+    if (liveMf === undefined) delete metaOf(a.obj)['managedFields'];
+    else metaOf(a.obj)['managedFields'] = liveMf;
+    return;
+  }
+  const entries = baseEntries(a.old, requested);
   const self: Entry = {
     manager: a.writer.manager,
     operation: 'Update',
@@ -163,7 +173,6 @@ export function trackUpdate(a: TrackArgs): void {
   };
   const selfId = idOf(self);
   const existing = entries.find((e) => idOf(e) === selfId);
-  const c = compare(before, after);
   for (const [e, lost] of takeFrom(entries, selfId, before, after)) for (const p of lost) e.fields.delete(p);
   const mine = existing ?? self;
   const prev = new Set(mine.fields);
