@@ -87,6 +87,11 @@ export interface EdgeStoreOptions {
    * 10,000); a watch from an older revision gets 410 Gone and relists.
    */
   readonly changeRetention?: number;
+  /**
+   * And at most about this many bytes of object text (default 16 MiB): a node's status every
+   * few seconds must not grow the store on a small device; older changes go first.
+   */
+  readonly changeRetentionBytes?: number;
 }
 
 /** Status writes whose payload is the whole `.status` of an object the node holds. */
@@ -137,10 +142,12 @@ export class EdgeStore {
   private orderNo = 0;
   private changeFloor = 0;
   private readonly retention: number;
+  private readonly retentionBytes: number;
 
   constructor(private readonly opts: EdgeStoreOptions) {
     this.now = opts.now ?? Date.now;
     this.retention = Math.max(1, Math.floor(opts.changeRetention ?? 10_000));
+    this.retentionBytes = Math.max(1024, Math.floor(opts.changeRetentionBytes ?? 16 * 1024 * 1024));
     const registers = opts.registry === undefined ? [] : [opts.registry];
     this.metrics = {
       applied: new Counter({
@@ -375,8 +382,17 @@ export class EdgeStore {
     this.conn
       .prepare('INSERT INTO changes (rev, grp, kind, type, body, prev) VALUES (?, ?, ?, ?, ?, ?)')
       .run(rev, key.group, key.kind, type, body, prev ?? null);
-    if (rev % 256 === 0 && rev - this.retention > this.changeFloor) {
-      const floor = rev - this.retention;
+    if (rev % 256 !== 0) return;
+    let floor = Math.max(this.changeFloor, rev - this.retention);
+    // the newest changes that fit the byte budget stay; the first one past it and older go
+    const cut = this.conn
+      .prepare(
+        `SELECT rev FROM (SELECT rev, SUM(length(body) + COALESCE(length(prev), 0)) OVER (ORDER BY rev DESC) AS total
+           FROM changes WHERE rev > ?) WHERE total > ? ORDER BY rev DESC LIMIT 1`,
+      )
+      .get(floor, this.retentionBytes) as { rev: number } | undefined;
+    if (cut !== undefined) floor = Math.max(floor, cut.rev);
+    if (floor > this.changeFloor) {
       this.conn.prepare('DELETE FROM changes WHERE rev <= ?').run(floor);
       this.conn
         .prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v')

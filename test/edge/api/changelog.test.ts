@@ -135,6 +135,31 @@ describe('edge/api change log', () => {
     }
   });
 
+  it('metaserver — the change log also stays within its byte budget (large objects trim it sooner)', () => {
+    const store = new EdgeStore({ path: path.join(dir, 'bytes.db'), changeRetentionBytes: 50_000 });
+    store.open();
+    try {
+      for (let i = 0; i < 512; i++) store.applySync(upsert(`big${i % 3}`, 'x'.repeat(1000) + String(i)));
+      const { bytes, rows } = store.database
+        .prepare(
+          'SELECT SUM(length(body) + COALESCE(length(prev), 0)) AS bytes, COUNT(*) AS rows FROM changes',
+        )
+        .get() as { bytes: number; rows: number };
+      // trimmed at revision 512 to what fits 50 kB; changes since are still all there
+      expect(bytes).toBeLessThanOrEqual(50_000);
+      expect(rows).toBeGreaterThan(10);
+      expect(store.oldestResumableRevision).toBe(512 - rows);
+      expect(
+        store.changesSince(store.oldestResumableRevision, { group: '', kind: 'ConfigMap' }),
+      ).toHaveLength(rows);
+      expect(
+        store.changesSince(store.oldestResumableRevision - 1, { group: '', kind: 'ConfigMap' }),
+      ).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+
   it('metaserver — the edge’s own pod status is served over the cloud’s copy and changes it as a watch event; a new incarnation starts clean', async () => {
     const store = new EdgeStore({ path: path.join(dir, 'overlay.db') });
     store.open();
