@@ -157,6 +157,15 @@ describe('devices while the edge is offline', () => {
       expect(off.message ?? '').not.toBe('');
       // the last value read stays the reported one
       expect(await cloudValue()).toBe('24.7');
+
+      // the device answers again on its address: Online=True, and its current value
+      modbus = await NetnsModbus.start(host.ns, mb.port);
+      modbus.set('input', 0, 199);
+      await eventually(
+        async () => (await online())?.status === 'True' && (await cloudValue()) === '19.9',
+        'Online=True with the new value once the device is back',
+        60_000,
+      ).catch(fail('device back'));
     },
   );
 });
