@@ -196,7 +196,7 @@ function startNetnsEdge(
  * started and says what to do.
  */
 export async function up(opts: UpOptions): Promise<RunningUp> {
-  const total = 6 + (opts.edges > 0 ? 1 : 0) + (opts.device ? 1 : 0);
+  const total = 5 + (opts.edges > 0 ? 1 : 0) + (opts.device ? 1 : 0);
   let n = 0;
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
