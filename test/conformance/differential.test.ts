@@ -79,8 +79,9 @@ describe.each(SUITES)('differential $name', ({ name, corpus, options }) => {
     it.skipIf(!available[kind])(`conformance — ${kind} answers every ${name} step with upstream's status`, async () => {
       if (cp === undefined) throw new Error(`${kind} control plane did not start`);
       const client = await RawClient.fromKubeconfig(cp.kubeconfigPath);
+      const cloud = await RawClient.fromKubeconfig(cp.cloudKubeconfigPath);
       const all: StepResult[] = [];
-      for (const c of corpus) all.push(...(await runCase(client, c, run)));
+      for (const c of corpus) all.push(...(await runCase(client, c, run, cloud)));
       results[`${name}/${kind}`] = all;
       const wrong = all
         .filter((r) => r.response.status !== r.step.status)

@@ -142,7 +142,13 @@ function expandDeep(v: unknown, vars: Vars, results: ReadonlyMap<string, Respons
 }
 
 /** Runs one case on one server; creates and removes its namespace around it. */
-export async function runCase(client: RawClient, c: Case, run: string): Promise<StepResult[]> {
+export async function runCase(
+  client: RawClient,
+  c: Case,
+  run: string,
+  /** For steps with `as: 'cloud'`: the cloud core's identity (group tether:cloud). */
+  cloud?: RawClient,
+): Promise<StepResult[]> {
   const ns = caseNamespace(c, run);
   const vars: Vars = { ns, run };
   const own = c.namespace !== false;
@@ -162,7 +168,9 @@ export async function runCase(client: RawClient, c: Case, run: string): Promise<
       step.rawBody ?? (step.body === undefined ? undefined : JSON.stringify(expandDeep(step.body, vars, raw)));
     const contentType =
       step.contentType ?? (step.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
-    const response = await client.request(step.method, path, body, contentType, step.accept);
+    const who = step.as === 'cloud' ? cloud : client;
+    if (who === undefined) throw new Error(`${c.name}/${step.id}: no client for the cloud identity`);
+    const response = await who.request(step.method, path, body, contentType, step.accept);
     // A watch that delivered exactly one event parses as one JSON value: make it a list too.
     if (step.watch === true && !Array.isArray(response.body) && typeof response.body === 'object') {
       return { ...response, body: [response.body] };

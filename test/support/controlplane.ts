@@ -2,7 +2,8 @@
 // TETHER_CONTROL_PLANE=embedded|upstream (default embedded), so the same tests run
 // against our embedded control plane and against a real kube-apiserver (issue 13).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,12 @@ export interface ControlPlane {
   readonly kind: ControlPlaneKind;
   /** An admin kubeconfig (system:masters on upstream). */
   readonly kubeconfigPath: string;
+  /**
+   * A kubeconfig for the cloud core's identity: user tether-cloud in group tether:cloud, with a
+   * bearer token. Embedded: its built-in role; upstream: a ClusterRole mirroring it
+   * (scripts/upstream). For authorization (403) tests.
+   */
+  readonly cloudKubeconfigPath: string;
   /** The server URL, e.g. https://127.0.0.1:40123 */
   readonly server: string;
   /**
@@ -156,6 +163,7 @@ async function startUpstream(opts: ControlPlaneOptions): Promise<ControlPlane> {
   return {
     kind: 'upstream',
     kubeconfigPath,
+    cloudKubeconfigPath: path.join(path.dirname(kubeconfigPath), 'cloud.kubeconfig'),
     server,
     kubeletClientCAPath: path.join(stateDir, 'pki', 'ca.crt'),
     stop: async () => {
@@ -192,17 +200,22 @@ function serverOf(kubeconfigPath: string): string {
 async function startEmbedded(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tether-embedded-'));
   const every = opts.compactionIntervalSeconds;
+  const cloudToken = randomBytes(24).toString('hex');
   try {
     const srv = await startApiServer({
       dataDir,
       port: 0,
+      tokens: [{ token: cloudToken, user: 'tether-cloud', groups: ['tether:cloud'] }],
       // Like upstream's compactor: each run compacts to the revision of the run before.
       ...(every === undefined ? {} : { compaction: { intervalMs: every * 1000, keepMs: every * 1000 } }),
     });
+    const cloudKubeconfigPath = path.join(dataDir, 'cloud.kubeconfig');
+    writeTokenKubeconfig(srv.kubeconfigPath, cloudKubeconfigPath, 'tether-cloud', cloudToken);
     let stopped = false;
     return {
       kind: 'embedded',
       kubeconfigPath: srv.kubeconfigPath,
+      cloudKubeconfigPath,
       server: srv.url,
       stop: async () => {
         if (stopped) return;
@@ -218,6 +231,22 @@ async function startEmbedded(opts: ControlPlaneOptions): Promise<ControlPlane> {
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** A copy of `from` (its cluster and CA) that authenticates as `user` with a bearer token. */
+function writeTokenKubeconfig(from: string, to: string, user: string, token: string): void {
+  const kc = new KubeConfig();
+  kc.loadFromFile(from);
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) throw new Error(`${from} has no current cluster`);
+  const out = new KubeConfig();
+  out.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: user, token }],
+    contexts: [{ name: user, cluster: cluster.name, user }],
+    currentContext: user,
+  });
+  writeFileSync(to, out.exportConfig(), { mode: 0o600 });
 }
 
 // ------------------------------------------------------------------ clients
