@@ -33,6 +33,8 @@ const pod = (name: string, command: string[], extra: Record<string, unknown> = {
   spec: {
     nodeName: NODE,
     terminationGracePeriodSeconds: 1,
+    // upstream would inject the projected service account token volume (not an edge feature yet)
+    automountServiceAccountToken: false,
     containers: [{ name: 'c', image: SHELL_IMAGE, command }],
     ...extra,
   },
@@ -173,6 +175,13 @@ describe('streams end to end (kubectl → API server → cloud endpoint → chan
     );
     await streams.start();
     cloud.hub.setHandler(streams.wrap(cloud.sync));
+    edge = await startNetnsEdge(h, cloud, host, NODE, { criSocket: CRI_SOCKET });
+    // Until `tether edge run` serves streams itself: the same edge plus EdgeStreams (streams-edge.ts).
+    await edge.proc.kill('SIGTERM');
+    edge.proc = edgeWithStreams(edge.configFile, host.ns);
+    const e = edge;
+    // Pods after the Node exists: upstream's pod GC deletes pods bound to a node that does not.
+    await eventually(() => h.core.readNode({ name: NODE }).then(() => true), 'the edge Node', 120_000);
     for (const p of [
       pod('ticker', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done']),
       pod('crasher', ['sh', '-c', 'echo "life $(cat /proc/uptime)"; sleep 2; exit 3']),
@@ -184,18 +193,16 @@ describe('streams end to end (kubectl → API server → cloud endpoint → chan
       ]),
     ])
       await h.core.createNamespacedPod({ namespace: NS, body: p });
-    edge = await startNetnsEdge(h, cloud, host, NODE, { criSocket: CRI_SOCKET });
-    // Until `tether edge run` serves streams itself: the same edge plus EdgeStreams (streams-edge.ts).
-    await edge.proc.kill('SIGTERM');
-    edge.proc = edgeWithStreams(edge.configFile, host.ns);
-    const e = edge;
     for (const name of ['ticker', 'shell', 'web'])
       await eventually(
         async () => (await h.core.readNamespacedPod({ name, namespace: NS })).status?.phase === 'Running',
         `${name} Running`,
         180_000,
-      ).catch((err: unknown) => {
-        throw new Error(`${String(err)}\nedge output:\n${e.proc.output()}`);
+      ).catch(async (err: unknown) => {
+        const p = await h.core.readNamespacedPod({ name, namespace: NS }).catch(() => undefined);
+        throw new Error(
+          `${String(err)}\npod status: ${JSON.stringify(p?.status)}\nedge output:\n${e.proc.output()}`,
+        );
       });
     // The Node advertises the cloud endpoint's port; the redirect covers the edge's address.
     await eventually(async () => {
