@@ -218,9 +218,10 @@ describe('streams end to end (kubectl → API server → cloud endpoint → chan
     } catch {
       /* not started */
     }
-    if (edge !== undefined) await removeEdgeProcess(edge, rt);
-    await streams.stop();
+    // the redirect chain first: whatever fails below, no nat rule may outlive the test
+    await streams.stop().catch(() => undefined);
     bridge?.stop();
+    if (edge !== undefined) await removeEdgeProcess(edge, rt);
     await rt.stop();
     host.remove();
     await h.stop();
