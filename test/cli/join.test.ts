@@ -56,7 +56,7 @@ function start(args: readonly string[]): Daemon {
   };
 }
 
-function run(args: readonly string[], timeoutMs = 45_000): Promise<Ran> {
+function run(args: readonly string[], timeoutMs = 120_000): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
       cwd: REPO_ROOT,
@@ -231,7 +231,7 @@ describe('cli — token, edge join, node revoke against a tether cloud process',
       /^tether: the cloud refused the join \(HTTP 401\): token [a-z0-9]{6} expired at /,
     );
     expect(existsSync(join(dir, 'edge-late', 'edge.yaml'))).toBe(false);
-  }, 120_000);
+  }, 300_000);
 
   it('cli — a wrong --ca-cert-hash is refused before the token is sent', async () => {
     const t = await create();
@@ -264,7 +264,7 @@ describe('cli — token, edge join, node revoke against a tether cloud process',
     const ok = await run(joinArgs(t, 'edge-pin', '--no-run'));
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain('start it with: tether edge run --config');
-  }, 120_000);
+  }, 300_000);
 
   it('cli — token list never shows secrets; token revoke makes the token refused', async () => {
     const t = await create('--description', 'to revoke', '--uses', '3');
@@ -289,7 +289,7 @@ describe('cli — token, edge join, node revoke against a tether cloud process',
     const twice = await tether(['token', 'revoke', id ?? '']);
     expect(twice.code).toBe(1);
     expect(twice.stderr).toContain(`there is no join token ${id}`);
-  }, 120_000);
+  }, 300_000);
 
   it('cli — wrong flags get readable errors and the usage exit code 2', async () => {
     const cases: [string[], RegExp][] = [
@@ -337,5 +337,5 @@ describe('cli — token, edge join, node revoke against a tether cloud process',
         expect(results[k]?.stderr, args.join(' ')).toMatch(re);
       });
     }
-  }, 150_000);
+  }, 300_000);
 });
