@@ -40,7 +40,7 @@ export class RawClient {
   request(
     method: string,
     path: string,
-    body?: string,
+    body?: string | Buffer,
     contentType?: string,
     accept = 'application/json',
   ): Promise<Response> {
@@ -165,7 +165,9 @@ export async function runCase(
   const send = async (step: Omit<Step, 'status'>): Promise<Response> => {
     const path = expand(step.path, vars, raw, encodeURIComponent);
     const body =
-      step.rawBody ?? (step.body === undefined ? undefined : JSON.stringify(expandDeep(step.body, vars, raw)));
+      step.binaryBody === undefined
+        ? (step.rawBody ?? (step.body === undefined ? undefined : JSON.stringify(expandDeep(step.body, vars, raw))))
+        : Buffer.from(step.binaryBody, 'base64');
     const contentType =
       step.contentType ?? (step.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
     const who = step.as === 'cloud' ? cloud : client;
