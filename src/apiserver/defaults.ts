@@ -195,6 +195,8 @@ function applyTypeDefaults(group: string, resource: string, o: JsonObject): void
         setDefault(p, 'protocol', 'TCP');
         setDefault(p, 'targetPort', p['port']);
       });
+      if (spec['type'] === 'LoadBalancer') setDefault(spec, 'allocateLoadBalancerNodePorts', true);
+      defaultServiceStatus(o);
       return;
     }
     case '/secrets': {
@@ -222,6 +224,15 @@ function applyTypeDefaults(group: string, resource: string, o: JsonObject): void
     default:
       return;
   }
+}
+
+/** SetDefaults_LoadBalancerIngress: an ingress with an ip has ipMode VIP (status writes too). */
+export function defaultServiceStatus(svc: JsonObject): void {
+  const status = svc['status'];
+  if (!isObject(status) || !isObject(status['loadBalancer'])) return;
+  each(status['loadBalancer']['ingress'], (ing) => {
+    if (typeof ing['ip'] === 'string' && ing['ip'] !== '') setDefault(ing, 'ipMode', 'VIP');
+  });
 }
 
 /** QoS class of a pod (pkg/apis/core/helper/qos). */

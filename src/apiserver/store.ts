@@ -7,7 +7,7 @@ import { allocateServiceAddresses, keepServiceAddresses } from './allocators.js'
 import { checkTypeMeta } from './body.js';
 import { SchemaCache } from './crd.js';
 import { ApiError, Causes, Errors, type StatusCause } from './errors.js';
-import { syncPodIPs } from './defaults.js';
+import { defaultServiceStatus, syncPodIPs } from './defaults.js';
 import { coreEventOut, coreToEvents, eventCauses, eventsToCore, isCoreEvent, isEventsV1 } from './events.js';
 import { builtinSchema, judgeUnknown, pruneUnknown, type FieldValidation } from './fields.js';
 import {
@@ -460,7 +460,14 @@ export class ObjectStore {
     }
     const old = this.toApi(r, cur);
     const o = statusUpdate(old, body);
-    if (r.group === '' && r.resource === 'pods') syncPodIPs(o);
+    if (r.group === '' && r.resource === 'pods') {
+      syncPodIPs(o);
+      // podStatusStrategy: the QoS class is set at creation and kept by status writes
+      const st = isObject(o['status']) ? o['status'] : undefined;
+      const was = isObject(old['status']) ? old['status']['qosClass'] : undefined;
+      if (st !== undefined && st['qosClass'] === undefined && was !== undefined) st['qosClass'] = was;
+    }
+    if (r.group === '' && r.resource === 'services') defaultServiceStatus(o);
     this.trackManaged(r, old, o, metaOf(body)['managedFields'], opts, 'status');
     const v = this.validateAll(r, o, false);
     if (!v.ok) return v;
@@ -597,7 +604,14 @@ export class ObjectStore {
         });
       const del = this.storage.delete(key, cur.modRevision);
       if (!del.ok) return err(this.storageError(r, name, del.error));
-      const out = this.toApi(r, del.value);
+      let out = this.toApi(r, del.value);
+      // A pending graceful deletion cut to zero: upstream shortens it (grace 0, now) and then
+      // deletes, and answers with the object as shortened.
+      if (meta['deletionTimestamp'] !== undefined)
+        out = {
+          ...out,
+          metadata: { ...metaOf(out), deletionTimestamp: nowRfc3339(), deletionGracePeriodSeconds: 0 },
+        };
       this.fire(r, 'DELETED', out);
       return ok({
         object: returnsDeletedObject(r) ? out : statusSuccess(r, name, str(meta['uid'])),
@@ -629,7 +643,11 @@ export class ObjectStore {
     if (finished) {
       const del = this.storage.delete(key, cur.modRevision);
       if (!del.ok) return err(this.storageError(r, name, del.error));
-      const out = this.toApi(r, del.value);
+      // the object as this deletion left it (grace 0), as upstream returns it
+      const out: JsonObject = {
+        ...next,
+        metadata: { ...nm, resourceVersion: String(del.value.modRevision) },
+      };
       this.fire(r, 'DELETED', out);
       return ok({
         object: returnsDeletedObject(r) ? out : statusSuccess(r, name, str(meta['uid'])),

@@ -1913,20 +1913,9 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   },
   // Added with the pod/workload subresource, patch-type and compaction cases (2026-11-26, session 4).
   {
-    step: 'pod subresources/still-terminating',
-    path: '*',
-    reason: `${FIX} with a request body, upstream takes DeleteOptions from the body alone and ignores the query (handlers/delete.go), so DELETE ?gracePeriodSeconds=0 with a preconditions body is a graceful delete and the pod stays terminating; the embedded server merges query and body and deletes it at once. (The cloud core now sends gracePeriodSeconds in the body.)`,
-  },
-  { step: 'pod subresources/delete-body-grace-0', path: '*', reason: `${FIX} see pod subresources/still-terminating.` },
-  {
     step: 'pod subresources/*',
     path: 'body.status.conditions[*].last*Time',
     reason: `${FIX} (cosmetic) upstream serialises unset condition times (lastProbeTime, lastTransitionTime) as null; the embedded server omits them.`,
-  },
-  {
-    step: 'pod subresources/*',
-    path: 'body.status.qosClass',
-    reason: `${FIX} a status PUT without status.qosClass keeps it upstream (the pod strategy carries it over); the embedded server drops it.`,
   },
   {
     step: 'pod subresources/get-evicted',
@@ -1973,16 +1962,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     step: 'workload subresources/namespace-status-patch',
     path: 'body.status.conditions[0].lastTransitionTime',
     reason: `${FIX} (cosmetic) see patch types/node-status-*.`,
-  },
-  {
-    step: 'workload subresources/service*',
-    path: 'body.spec.allocateLoadBalancerNodePorts',
-    reason: `${FIX} a LoadBalancer Service defaults spec.allocateLoadBalancerNodePorts to true upstream.`,
-  },
-  {
-    step: 'workload subresources/service-status-patch',
-    path: 'body.status.loadBalancer.ingress[0].ipMode',
-    reason: `${FIX} a load-balancer ingress with an ip defaults ipMode to VIP upstream.`,
   },
   {
     step: 'compaction and 410 Gone/watch-compacted',

@@ -12,7 +12,10 @@ import { listObjects, parseListParams } from './list.js';
 
 const POLICIES = ['Orphan', 'Background', 'Foreground'] as const;
 
-/** DeleteOptions from the body (JSON/YAML) and the query, the query winning like upstream's decoding order. */
+/**
+ * DeleteOptions from the body (JSON/YAML) when there is one, else from the query — never both
+ * (handlers/delete.go decodes the body alone when it is not empty).
+ */
 export async function deleteOptions(ctx: HandlerContext): Promise<Result<DeleteOptions, ApiError>> {
   const b = await body(ctx);
   if (!b.ok) return b;
@@ -22,7 +25,7 @@ export async function deleteOptions(ctx: HandlerContext): Promise<Result<DeleteO
     if (!d.ok) return d;
     o = d.value;
   }
-  const q = ctx.query;
+  const q = b.value.data.length > 0 ? new URLSearchParams() : ctx.query;
   const out: DeleteOptions = { dryRun: false };
   const grace =
     q.get('gracePeriodSeconds') ??
