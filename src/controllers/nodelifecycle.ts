@@ -38,9 +38,8 @@ export interface NodeLifecycleOptions {
   /** DefaultTolerationSeconds for not-ready/unreachable (upstream 300). */
   defaultTolerationSeconds?: number;
   /**
-   * Upstream MarkPodsNotReady (always on in kube-controller-manager). Off by default here until
-   * the edge agent re-posts unchanged pod statuses after a reconnect: with it on, pods of an
-   * edge that was silent past the grace period stay Ready=False in the cloud after it returns
+   * Upstream MarkPodsNotReady (always on in kube-controller-manager). Default on: the edge agent
+   * posts a pod's status again when the cloud's Ready differs from its own
    * (test/e2e/liveness-pods.test.ts).
    */
   markPodsNotReady?: boolean;
@@ -59,7 +58,7 @@ export class NodeLifecycleController extends Controller {
     super(deps, { workers: 2, resyncMs: period });
     this.grace = opts.gracePeriodMs ?? 40_000;
     this.defaultToleration = opts.defaultTolerationSeconds ?? 300;
-    this.podsNotReady = opts.markPodsNotReady ?? false;
+    this.podsNotReady = opts.markPodsNotReady ?? true;
     this.evictions =
       (deps.registry.getSingleMetric('tether_node_lifecycle_evictions_total') as Counter | undefined) ??
       new Counter({

@@ -5,7 +5,7 @@ import { resourceVersion, type ResourceVersion } from '../../protocol/index.js';
  * The version a node is sent for an object. For Pods and Nodes the edge itself writes the
  * status, and every status write moves the resourceVersion: sending the object down again each
  * time would echo the edge's own writes back to it. Their sync version is therefore a digest of
- * what the edge consumes (metadata and spec, not status); every other kind uses its
+ * what the edge consumes (metadata and spec, and a Pod's Ready condition); every other kind uses its
  * resourceVersion. Either is only compared for equality (Kubernetes API conventions).
  */
 export function syncVersion(kind: string, obj: object): ResourceVersion {
@@ -20,14 +20,25 @@ export function syncVersion(kind: string, obj: object): ResourceVersion {
     return resourceVersion(typeof rv === 'string' ? rv : '');
   }
   // apiVersion/kind are absent from listed items upstream and present on watched ones: not content
-  const { status: _status, metadata, apiVersion: _a, kind: _k, ...rest } = plain;
+  const { status, metadata, apiVersion: _a, kind: _k, ...rest } = plain;
   const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata ?? {};
+  // One piece of a Pod's status is the edge's business too: its Ready condition, which the node
+  // lifecycle controller sets False while the node is unreachable (upstream MarkPodsNotReady). The
+  // edge must see that to post Ready again after reconnect, as the kubelet's status manager does.
+  const ready = kind === 'Pod' ? readyStatus(status) : undefined;
   return resourceVersion(
     `h:${createHash('sha256')
-      .update(stableJson({ ...rest, metadata: meta }))
+      .update(stableJson({ ...rest, metadata: meta, ...(ready === undefined ? {} : { ready }) }))
       .digest('base64url')
       .slice(0, 22)}`,
   );
+}
+
+function readyStatus(status: unknown): string | undefined {
+  const conds = (status as { conditions?: unknown } | undefined)?.conditions;
+  if (!Array.isArray(conds)) return undefined;
+  const ready = (conds as { type?: unknown; status?: unknown }[]).find((c) => c.type === 'Ready');
+  return typeof ready?.status === 'string' ? ready.status : undefined;
 }
 
 /** JSON with object keys sorted, so equal content gives equal digests. */

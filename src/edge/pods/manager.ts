@@ -1516,7 +1516,12 @@ export class PodManager implements Component {
   private enqueueStatus(pod: Pod, status: Json): void {
     const uid = pod.metadata.uid ?? '';
     const text = JSON.stringify(status);
-    if (this.lastStatus.get(uid) === text) return;
+    // Like kubelet's status manager, post again when the cloud's copy says otherwise — e.g. the
+    // node lifecycle controller set Ready=False while this node was unreachable (upstream
+    // MarkPodsNotReady; the cloud re-sends a Pod when its Ready changes, src/cloud/sync/version.ts).
+    // A copy without a Ready condition says nothing yet, so it triggers no repost.
+    const cloudReady = readyOf(pod.status);
+    if (this.lastStatus.get(uid) === text && (cloudReady === '' || cloudReady === readyOf(status))) return;
     const key = this.keys.get(uid);
     if (key === undefined) return;
     this.lastStatus.set(uid, text);
@@ -1776,3 +1781,9 @@ function notFoundOk(e: unknown): void {
 }
 
 export type { ContainerId };
+
+/** The Ready condition's status in a pod status ('' when absent). */
+function readyOf(s: unknown): string {
+  const conds = (s as { conditions?: readonly { type?: string; status?: string }[] } | undefined)?.conditions;
+  return conds?.find((c) => c.type === 'Ready')?.status ?? '';
+}
