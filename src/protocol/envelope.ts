@@ -239,6 +239,23 @@ export interface QueryMethods {
       readonly units?: readonly JsonObject[];
     };
   };
+  /**
+   * edge → cloud: a service account token for a projected volume of one of the node's own pods
+   * (NodeRestriction); the cloud calls TokenRequest bound to the pod (docs/kubelet.md).
+   */
+  serviceAccountToken: {
+    params: {
+      readonly namespace: string;
+      readonly pod: string;
+      readonly podUid: string;
+      readonly serviceAccountName: string;
+      /** Absent: the API server's own audiences. */
+      readonly audience?: string;
+      readonly expirationSeconds: number;
+    };
+    /** expirationTimestamp as TokenRequest status has it (RFC 3339). */
+    result: { readonly token: string; readonly expirationTimestamp: string };
+  };
   /** cloud → edge: resend the inventory (e.g. after the cloud lost its per-node state). */
   resync: {
     params: Readonly<Record<string, never>>;
@@ -246,7 +263,12 @@ export interface QueryMethods {
   };
 }
 export type QueryMethod = keyof QueryMethods;
-export const QUERY_METHODS = ['certRotate', 'health', 'resync'] as const satisfies readonly QueryMethod[];
+export const QUERY_METHODS = [
+  'certRotate',
+  'health',
+  'resync',
+  'serviceAccountToken',
+] as const satisfies readonly QueryMethod[];
 
 export type QueryBody<M extends QueryMethod = QueryMethod> = {
   [K in M]: {

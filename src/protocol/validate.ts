@@ -252,6 +252,14 @@ function query(o: Obj): void {
       return;
     case 'resync':
       return;
+    case 'serviceAccountToken':
+      str(p, 'namespace', 'params', 1, MAX_NAME);
+      str(p, 'pod', 'params', 1, MAX_NAME);
+      str(p, 'podUid', 'params', 1, MAX_NAME);
+      str(p, 'serviceAccountName', 'params', 1, MAX_NAME);
+      if (p['audience'] !== undefined) str(p, 'audience', 'params', 1, 4096);
+      int(p, 'expirationSeconds', 'params', 600);
+      return;
   }
 }
 
@@ -282,6 +290,10 @@ function reply(o: Obj): void {
     }
     case 'resync':
       bool(r, 'accepted', 'result');
+      return;
+    case 'serviceAccountToken':
+      str(r, 'token', 'result', 1, 64 * 1024);
+      str(r, 'expirationTimestamp', 'result', 1, MAX_NAME);
       return;
   }
 }

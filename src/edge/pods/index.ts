@@ -13,7 +13,17 @@ export {
 } from './manager.js';
 export { PodManagerConfigSchema, type PodManagerConfig, type ResolvedPodManagerConfig } from './config.js';
 export { PodSyncError, POD_ERROR_CODES, type PodErrorCode } from './errors.js';
-export { tmpfsSize, writeAtomic, type FileEntry } from './volumes.js';
+export {
+  setUpVolumes,
+  tmpfsSize,
+  writeAtomic,
+  type FileEntry,
+  type ProjectedVolume,
+  type TokenSource,
+  type TokenWant,
+} from './volumes.js';
+export { TokenManager, type TokenLink, type TokenManagerOptions, type TokenStore } from './tokens.js';
+export { Refs } from './refs.js';
 export { lastLogLines, MAX_LOG_BYTES, MAX_LOG_LINES, MAX_MESSAGE_BYTES } from './termination.js';
 export { runHook, type HookResult, type HookTarget } from './hooks.js';
 export { runProbe, resolvePort, type ProbeKind, type ProbeOutcome, type ProbeTarget } from './probes.js';

@@ -52,7 +52,13 @@ import {
 } from './status.js';
 import { runHook } from './hooks.js';
 import { removeTerminationLog, terminationLogMount, terminationMessage } from './termination.js';
-import { emptyDirUsage, removePodCgroups, setUpVolumes, tearDownPodDir } from './volumes.js';
+import {
+  emptyDirUsage,
+  removePodCgroups,
+  setUpVolumes,
+  tearDownPodDir,
+  type TokenSource,
+} from './volumes.js';
 
 /** Scopes everything this manager creates to its node (several agents may share a containerd in tests). */
 export const LABEL_NODE = 'tether.dev/node';
@@ -73,6 +79,8 @@ export interface PodManagerDeps {
   registry: Registry;
   /** The start-up gate (DESIGN §3, issue 7): the health component fills it; default admits. */
   startupCheck?: () => Promise<AdmitVerdict>;
+  /** Service account tokens for projected volumes (tokens.ts); without it such volumes fail to mount. */
+  tokens?: TokenSource & { forget?(uid: string): void };
 }
 
 export type RuntimeHealthListener = (healthy: boolean, reason: string) => void;
@@ -143,6 +151,7 @@ export class PodManager implements Component {
   private readonly store: EdgeStore;
   private readonly rt: RuntimeClient;
   private readonly refs: Refs;
+  private readonly tokens: PodManagerDeps['tokens'];
   private readonly probes: ProbeManager;
   private readonly startupCheck: () => Promise<AdmitVerdict>;
   private readonly scope: Record<string, string>;
@@ -203,6 +212,7 @@ export class PodManager implements Component {
     this.store = deps.store;
     this.rt = deps.runtime;
     this.refs = new Refs(deps.store);
+    this.tokens = deps.tokens;
     this.startupCheck = deps.startupCheck ?? (() => Promise.resolve({ admitNewPods: true }));
     this.scope = { ...this.config.extraLabels, [LABEL_MANAGED]: 'true', [LABEL_NODE]: this.config.nodeName };
     this.hostIP = this.config.hostIP ?? hostIPv4();
@@ -631,6 +641,7 @@ export class PodManager implements Component {
     if (sandboxes.length === 0 && containers.length === 0) {
       if (pod !== undefined || this.lastPods.has(uid)) {
         await tearDownPodDir(this.config.rootDir, uid);
+        this.tokens?.forget?.(uid);
         await this.removeCgroups(uid);
       }
       return;
@@ -655,6 +666,7 @@ export class PodManager implements Component {
       this.sandboxIps.delete(s.id);
     }
     await tearDownPodDir(this.config.rootDir, uid);
+    this.tokens?.forget?.(uid);
     await this.removeCgroups(uid);
     this.log.info({ uid, pod: pod?.metadata.name }, 'pod stopped and removed');
   }
@@ -787,7 +799,14 @@ export class PodManager implements Component {
     const fields = { podIP: '', hostIP: this.hostIP, nodeName: this.config.nodeName };
     let volumePaths: Record<string, string>;
     try {
-      volumePaths = await setUpVolumes(pod, this.config.rootDir, this.refs, fields, memoryForTmpfs(pod));
+      volumePaths = await setUpVolumes(
+        pod,
+        this.config.rootDir,
+        this.refs,
+        fields,
+        memoryForTmpfs(pod),
+        this.tokens,
+      );
     } catch (e) {
       if (!(e instanceof PodSyncError)) throw e;
       this.setWaitingAll(pod, 'ContainerCreating', undefined);
@@ -845,8 +864,15 @@ export class PodManager implements Component {
     if (!sandboxCfg.ok) return;
 
     // Volumes again now that the pod IP is known (downwardAPI status.podIP), atomically.
-    if ((pod.spec.volumes ?? []).some((v) => v.downwardAPI !== undefined)) {
-      volumePaths = await setUpVolumes(pod, this.config.rootDir, this.refs, fields, memoryForTmpfs(pod));
+    if ((pod.spec.volumes ?? []).some((v) => v.downwardAPI !== undefined || 'projected' in v)) {
+      volumePaths = await setUpVolumes(
+        pod,
+        this.config.rootDir,
+        this.refs,
+        fields,
+        memoryForTmpfs(pod),
+        this.tokens,
+      );
     }
 
     const latest = (name: string): ContainerStatus | undefined => latestOf(inSandbox(sandboxId), name);

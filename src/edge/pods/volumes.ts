@@ -16,7 +16,8 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseQuantity, podCgroupParent, type Pod, type Volume } from '../cri/index.js';
+import type { Result } from '../../common/index.js';
+import { parseQuantity, podCgroupParent, type KeyToPath, type Pod, type Volume } from '../cri/index.js';
 import { PodSyncError } from './errors.js';
 import type { Refs } from './refs.js';
 
@@ -34,7 +35,51 @@ const PLUGIN = {
   configMap: 'kubernetes.io~configmap',
   secret: 'kubernetes.io~secret',
   downwardAPI: 'kubernetes.io~downward-api',
+  projected: 'kubernetes.io~projected',
 } as const;
+
+/**
+ * A projected volume (core/v1 ProjectedVolumeSource). Typed here rather than in cri/podspec.ts,
+ * which another component owns; read from the pod object as the API server stores it.
+ */
+export interface ProjectedVolume {
+  sources?: ProjectedSource[];
+  defaultMode?: number;
+}
+
+export interface ProjectedSource {
+  configMap?: { name?: string; items?: KeyToPath[]; optional?: boolean };
+  secret?: { name?: string; items?: KeyToPath[]; optional?: boolean };
+  downwardAPI?: { items?: DownwardItem[] };
+  serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
+  clusterTrustBundle?: { path: string };
+}
+
+interface DownwardItem {
+  path: string;
+  fieldRef?: { fieldPath: string };
+  mode?: number;
+}
+
+/** What a token projection asks for (kubelet: the TokenRequest it would send). */
+export interface TokenWant {
+  readonly audience?: string;
+  /** kubelet's default and floor: 3600 s (ServiceAccountTokenProjection.expirationSeconds). */
+  readonly expirationSeconds: number;
+}
+
+/**
+ * Service account tokens for projected volumes (the edge's token manager, tokens.ts). Synchronous:
+ * it answers from what it holds and asks the cloud in the background; `err` carries why there is
+ * no token yet, and the volume is not complete until there is one.
+ */
+export interface TokenSource {
+  token(pod: Pod, want: TokenWant): Result<string, string>;
+}
+
+function projectedOf(v: Volume): ProjectedVolume | undefined {
+  return (v as Volume & { projected?: ProjectedVolume }).projected;
+}
 
 const DATA = '..data';
 
@@ -55,6 +100,8 @@ export async function setUpVolumes(
   fields: { podIP: string; hostIP: string; nodeName: string },
   /** The most a memory-backed emptyDir may hold: min(node memory, the pod's memory limit). */
   memoryBytes = 0,
+  /** Service account tokens for projected volumes; without one a token projection fails the mount. */
+  tokens?: TokenSource,
 ): Promise<Record<string, string>> {
   const uid = pod.metadata.uid ?? '';
   const out: Record<string, string> = {};
@@ -72,8 +119,11 @@ export async function setUpVolumes(
       if (v.emptyDir?.medium === 'Memory') await mountTmpfs(dir, tmpfsSize(v, memoryBytes));
       continue;
     }
-    const payload = payloadOf(pod, v, kind, refs, fields);
-    if (payload !== undefined) await writeAtomic(dir, payload);
+    const payload =
+      kind === 'projected'
+        ? projectedPayload(pod, v, refs, fields, tokens)
+        : payloadOf(pod, v, kind, refs, fields);
+    await writeAtomic(dir, payload);
   }
   return out;
 }
@@ -86,6 +136,7 @@ function volumeKind(v: Volume): Kind | undefined {
   if (v.configMap !== undefined) return 'configMap';
   if (v.secret !== undefined) return 'secret';
   if (v.downwardAPI !== undefined) return 'downwardAPI';
+  if (projectedOf(v) !== undefined) return 'projected';
   return undefined;
 }
 
@@ -111,50 +162,121 @@ function payloadOf(
   kind: 'configMap' | 'secret' | 'downwardAPI',
   refs: Refs,
   fields: { podIP: string; hostIP: string; nodeName: string },
-): Map<string, FileEntry> | undefined {
-  const ns = pod.metadata.namespace ?? 'default';
+): Map<string, FileEntry> {
+  const out = new Map<string, FileEntry>();
   if (kind === 'downwardAPI') {
     const src = v.downwardAPI ?? {};
-    const out = new Map<string, FileEntry>();
-    for (const item of src.items ?? []) {
-      const fp = item.fieldRef?.fieldPath;
-      if (fp === undefined) continue;
-      out.set(item.path, {
-        content: Buffer.from(downwardValue(pod, fp, fields)),
-        mode: item.mode ?? src.defaultMode ?? 0o644,
-      });
-    }
+    addDownward(out, pod, src.items, src.defaultMode ?? 0o644, fields);
     return out;
   }
   const src = kind === 'configMap' ? v.configMap : v.secret;
   const name = (kind === 'configMap' ? v.configMap?.name : v.secret?.secretName) ?? '';
-  const data = refs.data(kind === 'configMap' ? 'ConfigMap' : 'Secret', ns, name);
-  const optional = src?.optional === true;
-  if (data === undefined) {
-    if (optional) return new Map();
-    throw new PodSyncError(
-      'VOLUME_SETUP',
-      `MountVolume.SetUp failed for volume "${v.name}" : ${kind.toLowerCase()} "${name}" not found`,
-    );
-  }
-  const defaultMode = src?.defaultMode ?? 0o644;
+  addKeyed(out, pod, v.name, kind, name, src?.items, src?.optional === true, src?.defaultMode ?? 0o644, refs);
+  return out;
+}
+
+/**
+ * kubelet's projected volume plugin (pkg/volume/projected): every source's files merged into one
+ * payload, written by the same atomic writer. Item modes override the volume's defaultMode.
+ */
+function projectedPayload(
+  pod: Pod,
+  v: Volume,
+  refs: Refs,
+  fields: { podIP: string; hostIP: string; nodeName: string },
+  tokens: TokenSource | undefined,
+): Map<string, FileEntry> {
+  const p = projectedOf(v) ?? {};
+  const mode = p.defaultMode ?? 0o644;
   const out = new Map<string, FileEntry>();
-  if (src?.items === undefined) {
-    for (const [k, c] of data) out.set(k, { content: c, mode: defaultMode });
-  } else {
-    for (const item of src.items) {
-      const c = data.get(item.key);
-      if (c === undefined) {
-        if (optional) continue;
+  for (const s of p.sources ?? []) {
+    if (s.configMap !== undefined) {
+      const c = s.configMap;
+      addKeyed(out, pod, v.name, 'configMap', c.name ?? '', c.items, c.optional === true, mode, refs);
+    } else if (s.secret !== undefined) {
+      const c = s.secret;
+      addKeyed(out, pod, v.name, 'secret', c.name ?? '', c.items, c.optional === true, mode, refs);
+    } else if (s.downwardAPI !== undefined) {
+      addDownward(out, pod, s.downwardAPI.items, mode, fields);
+    } else if (s.serviceAccountToken !== undefined) {
+      const t = s.serviceAccountToken;
+      const want: TokenWant = {
+        expirationSeconds: t.expirationSeconds ?? 3600,
+        ...(t.audience === undefined || t.audience === '' ? {} : { audience: t.audience }),
+      };
+      const got =
+        tokens === undefined
+          ? ({ ok: false, error: 'this node has no service account token source' } as const)
+          : tokens.token(pod, want);
+      if (!got.ok)
         throw new PodSyncError(
           'VOLUME_SETUP',
-          `MountVolume.SetUp failed for volume "${v.name}" : key ${item.key} not found in ${name}`,
+          `MountVolume.SetUp failed for volume "${v.name}" : failed to fetch token: ${got.error}`,
         );
-      }
-      out.set(item.path, { content: c, mode: item.mode ?? defaultMode });
+      out.set(t.path, { content: Buffer.from(got.value), mode });
+    } else if (s.clusterTrustBundle !== undefined) {
+      throw new PodSyncError(
+        'VOLUME_SETUP',
+        `MountVolume.SetUp failed for volume "${v.name}" : clusterTrustBundle projections are not supported at the edge`,
+      );
     }
   }
   return out;
+}
+
+function addDownward(
+  out: Map<string, FileEntry>,
+  pod: Pod,
+  items: readonly DownwardItem[] | undefined,
+  defaultMode: number,
+  fields: { podIP: string; hostIP: string; nodeName: string },
+): void {
+  for (const item of items ?? []) {
+    const fp = item.fieldRef?.fieldPath;
+    if (fp === undefined) continue;
+    out.set(item.path, {
+      content: Buffer.from(downwardValue(pod, fp, fields)),
+      mode: item.mode ?? defaultMode,
+    });
+  }
+}
+
+/** The files of a ConfigMap or Secret source (whole object, or the listed items). */
+function addKeyed(
+  out: Map<string, FileEntry>,
+  pod: Pod,
+  volume: string,
+  kind: 'configMap' | 'secret',
+  name: string,
+  items: readonly KeyToPath[] | undefined,
+  optional: boolean,
+  defaultMode: number,
+  refs: Refs,
+): void {
+  const ns = pod.metadata.namespace ?? 'default';
+  const data = refs.data(kind === 'configMap' ? 'ConfigMap' : 'Secret', ns, name);
+  if (data === undefined) {
+    if (optional) return;
+    throw new PodSyncError(
+      'VOLUME_SETUP',
+      `MountVolume.SetUp failed for volume "${volume}" : ${kind.toLowerCase()} "${name}" not found`,
+    );
+  }
+  if (items === undefined) {
+    for (const [k, c] of data) out.set(k, { content: c, mode: defaultMode });
+    return;
+  }
+  for (const item of items) {
+    const c = data.get(item.key);
+    if (c === undefined) {
+      if (optional) continue;
+      throw new PodSyncError(
+        'VOLUME_SETUP',
+        `MountVolume.SetUp failed for volume "${volume}" : key ${item.key} not found in ${name}`,
+      );
+    }
+    out.set(item.path, { content: c, mode: item.mode ?? defaultMode });
+  }
 }
 
 function downwardValue(
