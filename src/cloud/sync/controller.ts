@@ -326,7 +326,11 @@ export class SyncController implements HubHandler {
     const uid = obj?.metadata?.uid;
     if (obj === undefined || uid === undefined) return undefined;
     const apiVersion = key.group === '' ? key.version : `${key.group}/${key.version}`;
-    const object = { apiVersion, kind: key.kind, ...(plainObject(obj) as object) } as JsonObject;
+    // managedFields are the API server's bookkeeping (server-side apply): nothing at the edge
+    // reads them, and they can double an object's size on the link.
+    const { metadata, ...rest } = plainObject(obj) as { metadata?: Record<string, unknown> };
+    const { managedFields: _mf, ...meta } = metadata ?? {};
+    const object = { apiVersion, kind: key.kind, ...rest, metadata: meta } as JsonObject;
     return { uid: uid as Uid, resourceVersion: syncVersion(key.kind, obj), object };
   }
 
