@@ -199,10 +199,11 @@ export function spdyExec(socket: Duplex, ctx: ExecCtx): void {
       },
       end: (end) => {
         for (const t of ['stdout', 'stderr']) streams.get(t)?.end();
-        errorStream?.end(JSON.stringify(statusOf(end, p.command)), () => {
-          finish();
-        });
-        if (errorStream === undefined) finish();
+        // The client closes the connection once it read the status (client-go does); ending it
+        // ourselves right away could cut the status off, so only after a grace period.
+        errorStream?.end(JSON.stringify(statusOf(end, p.command)));
+        const t = setTimeout(finish, 5000);
+        t.unref();
       },
     };
     const r = ctx.relay.open(ctx.node, ctx.target, whatOf(p), sink);
