@@ -26,7 +26,7 @@ import {
 import { Link } from '../edge/link/index.js';
 import { EdgeStreams } from '../edge/streams/index.js';
 import { NodeReporter, type ConditionSource } from '../edge/node/index.js';
-import { PodManager } from '../edge/pods/index.js';
+import { PodManager, TokenManager } from '../edge/pods/index.js';
 import { EdgeStore } from '../edge/store/index.js';
 import type { ObjectKey } from '../protocol/index.js';
 import type { EdgeConfig } from './config.js';
@@ -252,6 +252,9 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
         };
   };
 
+  // Service account tokens for projected volumes come from the cloud (docs/kubelet.md).
+  const tokens =
+    runtime === undefined ? undefined : new TokenManager(store, link, log.child({ component: 'tokens' }));
   const pods =
     runtime === undefined
       ? undefined
@@ -273,8 +276,12 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
             logger: log,
             registry,
             startupCheck: () => Promise.resolve(admission()),
+            ...(tokens === undefined ? {} : { tokens }),
           },
         );
+  tokens?.onToken(() => {
+    pods?.resyncNow();
+  });
 
   // Streams are opened only by the cloud over this node's own link (docs/streams.md); a link drop
   // ends every open stream, as the contract says.
@@ -286,7 +293,12 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
           { store, runtime, logger: log.child({ component: 'streams' }), registry },
         );
   if (streams !== undefined) {
-    link.setHandler(streams);
+    // Token replies go to the token manager; everything else (streams, queries) to streams.
+    link.setHandler({
+      message: (env, l) => {
+        if (tokens?.message(env) !== true) streams.message(env, l);
+      },
+    });
     link.on('offline', () => {
       streams.closeAll();
     });

@@ -17,6 +17,7 @@ import { parseDeviceStatusPayload } from '../../devices/index.js';
 import { DeviceStatusLimiter } from './device-status.js';
 import { NodeQueue, type Desired, type NodeQueueOptions } from './node-queue.js';
 import { OwnershipIndex, nodeKey, type PodLike } from './ownership.js';
+import { answerServiceAccountToken } from './tokens.js';
 import { plainObject, syncVersion } from './version.js';
 
 const KINDS: Record<WatchedResource, string> = {
@@ -426,6 +427,13 @@ export class SyncController implements HubHandler {
         if (this.deviceLimiter !== undefined && env.write.type === 'deviceStatus')
           this.deviceLimiter.offer(s, env);
         else void this.upstream(s, env);
+        return;
+      case 'query':
+        // Tokens for projected volumes: the edge cannot call TokenRequest itself (tokens.ts).
+        if (env.method === 'serviceAccountToken')
+          void answerServiceAccountToken(this.kube.core, s, env, this.log).catch((e: unknown) => {
+            this.log.error({ node: s.node, err: errorMessage(e) }, 'service account token failed');
+          });
         return;
       default:
         return;
