@@ -18,9 +18,7 @@ import type { CriRuntime } from '../../src/edge/cri/index.js';
 import { removeEdgeProcess } from '../edge/node/edge-process.js';
 import { CRI_SOCKET, SHELL_IMAGE, newRuntime } from '../edge/pods/helpers.js';
 import { ChannelHarness, eventually } from '../support/channel.js';
-import { REPO_ROOT } from '../support/controlplane.js';
 import { createEdgeHost, type EdgeHost } from '../support/netns.js';
-import type { Proc } from '../support/procs.js';
 import { startNetnsEdge, type NetnsEdge } from './autonomy-support.js';
 
 const NODE = 'edge-streams';
@@ -82,42 +80,6 @@ function bridgeContainerdStreaming(ns: string, dir: string): { stop(): void } {
   };
 }
 
-/** `tether edge run` with EdgeStreams wired (test/e2e/streams-edge.ts) inside the edge's namespace. */
-function edgeWithStreams(configFile: string, ns: string): Proc {
-  const child = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      ns,
-      process.execPath,
-      '--import',
-      'tsx',
-      join(REPO_ROOT, 'test/e2e/streams-edge.ts'),
-      configFile,
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return {
-    child,
-    output: () => out,
-    kill: (signal = 'SIGTERM') =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => {
-          resolve();
-        });
-        child.kill(signal);
-      }),
-  };
-}
-
 interface Run {
   code: number;
   stdout: string;
@@ -176,9 +138,6 @@ describe('streams end to end (kubectl → API server → cloud endpoint → chan
     await streams.start();
     cloud.hub.setHandler(streams.wrap(cloud.sync));
     edge = await startNetnsEdge(h, cloud, host, NODE, { criSocket: CRI_SOCKET });
-    // Until `tether edge run` serves streams itself: the same edge plus EdgeStreams (streams-edge.ts).
-    await edge.proc.kill('SIGTERM');
-    edge.proc = edgeWithStreams(edge.configFile, host.ns);
     const e = edge;
     // Pods after the Node exists: upstream's pod GC deletes pods bound to a node that does not.
     await eventually(() => h.core.readNode({ name: NODE }).then(() => true), 'the edge Node', 120_000);
