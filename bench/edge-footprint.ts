@@ -13,9 +13,13 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const REPO = resolve(fileURLToPath(import.meta.url), '../..');
-const i = process.argv.indexOf('--runs');
-const RUNS = i >= 0 ? Number(process.argv[i + 1] ?? '5') : 5;
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+// --repo: another checkout (e.g. `git archive <rev> | tar -x` with node_modules linked) to compare
+const REPO = resolve(arg('repo') ?? resolve(fileURLToPath(import.meta.url), '../..'));
+const RUNS = Number(arg('runs') ?? '5');
 
 const TARGETS: Record<string, string> = {
   'node + tsx (nothing imported)': '',
@@ -62,6 +66,7 @@ const result = {
   date: new Date().toISOString(),
   machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? '?', node: process.version },
   loadavg: loadavg().map((x) => Math.round(x * 10) / 10),
+  repo: REPO,
   command: `npx tsx bench/edge-footprint.ts ${process.argv.slice(2).join(' ')}`.trim(),
   rows,
 };

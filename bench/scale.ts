@@ -1,6 +1,6 @@
 /**
  * Scale benchmark with hollow edges (issue 12): `npx tsx bench/scale.ts [--edges 1000,5000]
- * [--pods 300] [--idle-s 60] [--storm] [--timeout-ms 2400000]`. Prints one JSON document, then a
+ * [--pods 300] [--idle-s 60] [--storm] [--edge-sync NORMAL|FULL] [--timeout-ms 2400000]`. Prints one JSON document, then a
  * human summary. Figures, not assertions (STYLE, DESIGN §9).
  *
  * Set-up: the embedded API server (SQLite synchronous=NORMAL) and the scheduler (our
@@ -45,6 +45,7 @@ const STAGES = arg('edges', '1000')
 const PODS = Number(arg('pods', '300'));
 const IDLE_S = Number(arg('idle-s', '60'));
 const STORM = process.argv.includes('--storm');
+const EDGE_SYNC = arg('edge-sync', 'NORMAL') === 'FULL' ? 'FULL' : 'NORMAL';
 const TIMEOUT_MS = Number(arg('timeout-ms', String(40 * 60_000)));
 let nofile = '?';
 
@@ -300,6 +301,7 @@ async function main(): Promise<unknown> {
             dir,
             cloudUrl: `wss://127.0.0.1:${String(port)}`,
             ca,
+            storeSync: EDGE_SYNC,
           });
           e.onPod = (p) => {
             if (!stored.has(p.name)) stored.set(p.name, p.storedAt);
@@ -309,7 +311,7 @@ async function main(): Promise<unknown> {
           await e.start();
         }),
       );
-      if ((i / 50) % 20 === 0) log(`started ${String(edges.length)} edges`);
+      if ((i / 50) % 4 === 0) log(`started ${String(edges.length)} edges`);
     }
     const startedMs = performance.now() - t;
     await until(
@@ -320,17 +322,18 @@ async function main(): Promise<unknown> {
       () => `${String(edges.filter((e) => e.link.state !== 'online').length)} not online`,
     );
     // every Node registered and Ready (the scheduler needs them), i.e. the node status went up
+    let ready = 0;
     await until(
       async () => {
         const nodes = await core.listNode();
-        return (
-          nodes.items.filter((x) =>
-            x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-          ).length >= n
-        );
+        ready = nodes.items.filter((x) =>
+          x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        ).length;
+        return ready >= n;
       },
       `${String(n)} Nodes Ready in the API`,
       20 * 60_000,
+      () => `${String(ready)} Ready`,
     );
     const joinMs = performance.now() - t;
     log(
@@ -551,7 +554,7 @@ async function main(): Promise<unknown> {
     settings: {
       nofile,
       apiStorage: 'sqlite synchronous=NORMAL',
-      edgeStore: 'sqlite synchronous=FULL',
+      edgeStore: `sqlite synchronous=${EDGE_SYNC}`,
       leaseRenewMs: 10_000,
     },
     cloud: { bootMs: Math.round(cloudBootMs), rssNoEdgesMB: MB(rss0) },

@@ -35,6 +35,12 @@ export interface HollowEdgeOptions {
   readonly reportNode?: boolean;
   /** Lease renewal period (the real agent's default is 10 s). */
   readonly leaseRenewMs?: number;
+  /**
+   * SQLite synchronous level of the edge store. Production is FULL (an fsync per commit on the
+   * edge's own disk); a thousand hollow edges in one process would serialise those fsyncs on one
+   * thread and one disk and measure that instead of the cloud, so benchmarks default to NORMAL.
+   */
+  readonly storeSync?: 'FULL' | 'NORMAL';
   /** Registry of this edge's metrics; one shared registry would collide on metric names. */
   readonly registry?: Registry;
 }
@@ -53,6 +59,7 @@ export class HollowEdge {
   readonly store: EdgeStore;
   readonly link: Link;
   readonly reporter: NodeReporter | undefined;
+  private readonly storeSync: 'FULL' | 'NORMAL';
   private readonly running = new Set<string>();
   /** kind/namespace/name → resourceVersion the store holds, from the link's `applied` events */
   readonly held = new Map<string, string>();
@@ -61,6 +68,7 @@ export class HollowEdge {
 
   private constructor(opts: HollowEdgeOptions, certPem: string, keyPem: string) {
     this.name = opts.name;
+    this.storeSync = opts.storeSync ?? 'NORMAL';
     this.index = opts.index;
     this.store = new EdgeStore({ path: join(opts.dir, `${opts.name}.db`) });
     const registry = opts.registry ?? createRegistry();
@@ -102,6 +110,7 @@ export class HollowEdge {
 
   async start(): Promise<void> {
     this.store.open();
+    if (this.storeSync !== 'FULL') this.store.database.pragma(`synchronous = ${this.storeSync}`);
     this.unsubscribe = this.store.onChange((c) => {
       if (c.type !== 'upsert' || c.object.key.kind !== 'Pod') return;
       this.runPod(c.object.object, c.object.uid);
