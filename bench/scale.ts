@@ -325,6 +325,7 @@ async function main(): Promise<unknown> {
     let ready = 0;
     await until(
       async () => {
+        await sleep(2000); // a LIST of thousands of Nodes is not free: poll slowly
         const nodes = await core.listNode();
         ready = nodes.items.filter((x) =>
           x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
