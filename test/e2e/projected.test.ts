@@ -121,9 +121,11 @@ describe('projected service account volumes end to end (tether edge run + contai
       };
       await kubectl(h.cp, ['apply', '-f', '-'], { input: JSON.stringify(manifest) });
 
+      let last = '';
       const outcome = await eventually(
         async () => {
           const p = await getPod(podName);
+          last = JSON.stringify(p.status);
           const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status;
           if (p.status?.phase === 'Running' && ready === 'True') return { kind: 'running' as const, pod: p };
           const ev = await kubectl(h.cp, ['get', 'events', '-n', 'default', '-o', 'json']);
@@ -132,15 +134,24 @@ describe('projected service account volumes end to end (tether edge run + contai
               items: { reason?: string; message?: string; involvedObject?: { name?: string } }[];
             }
           ).items.filter((x) => x.involvedObject?.name === podName && x.reason === 'FailedMount');
-          const tokenFailure = events.find((x) => x.message?.includes('failed to fetch token') === true);
+          last += ` events: ${JSON.stringify(events.map((x) => x.message))}`;
           // Only a refusal from the API server counts as "no TokenRequest", not the first wait.
-          if (tokenFailure !== undefined && !(tokenFailure.message ?? '').includes('waiting for the cloud'))
+          const tokenFailure = events.find(
+            (x) =>
+              x.message?.includes('failed to fetch token') === true &&
+              !x.message.includes('waiting for the cloud'),
+          );
+          if (tokenFailure !== undefined)
             return { kind: 'failedMount' as const, pod: p, message: tokenFailure.message ?? '' };
           return false;
         },
         `pod ${podName} Running and Ready or a FailedMount for its token (edge output: ${e.proc.output()})`,
         120_000,
-      );
+      ).catch((err: unknown) => {
+        throw new Error(
+          `${String(err)}; pod status and FailedMount events: ${last}; edge: ${e.proc.output()}`,
+        );
+      });
 
       if (h.cp.kind === 'upstream') {
         expect(outcome.kind).toBe('running');

@@ -18,6 +18,8 @@ export interface TokenStore {
 export interface TokenManagerOptions {
   /** Give up on an unanswered request after this long and ask again (default 30 s). */
   readonly replyTimeoutMs?: number;
+  /** After a refusal, ask again no sooner than this (default 10 s): pods re-sync every few seconds. */
+  readonly retryAfterMs?: number;
   /** The clock, for tests. */
   readonly now?: () => number;
 }
@@ -46,7 +48,7 @@ export class TokenManager implements TokenSource {
   private readonly held = new Map<string, Held>();
   private readonly pending = new Map<MessageId, { key: string; uid: string; at: number }>();
   /** The cloud's last refusal per key, shown in the pod's FailedMount event. */
-  private readonly failures = new Map<string, string>();
+  private readonly failures = new Map<string, { message: string; at: number }>();
   private readonly now: () => number;
   private listener: ((uid: string) => void) | undefined;
 
@@ -77,7 +79,7 @@ export class TokenManager implements TokenSource {
     const now = this.now();
     if (h === undefined || now >= refreshAt(h)) this.request(pod, key, want);
     if (h !== undefined) return ok(h.token);
-    return err(this.failures.get(key) ?? 'waiting for the cloud to issue a service account token');
+    return err(this.failures.get(key)?.message ?? 'waiting for the cloud to issue a service account token');
   }
 
   /** The pod is gone: its tokens go too. */
@@ -99,7 +101,7 @@ export class TokenManager implements TokenSource {
     if (p === undefined) return false;
     this.pending.delete(env.ref);
     if (env.method === 'error') {
-      this.failures.set(p.key, `${env.code}: ${env.message}`);
+      this.failures.set(p.key, { message: `${env.code}: ${env.message}`, at: this.now() });
       this.log.warn({ uid: p.uid, code: env.code, message: env.message }, 'the cloud refused a token');
     } else if (env.method === 'serviceAccountToken') {
       const expiresAt = Date.parse(env.result.expirationTimestamp);
@@ -112,7 +114,7 @@ export class TokenManager implements TokenSource {
       this.failures.delete(p.key);
       this.save();
     } else {
-      this.failures.set(p.key, `the cloud answered with ${env.method}`);
+      this.failures.set(p.key, { message: `the cloud answered with ${env.method}`, at: this.now() });
     }
     this.listener?.(p.uid);
     return true;
@@ -120,6 +122,8 @@ export class TokenManager implements TokenSource {
 
   private request(pod: Pod, key: string, want: TokenWant): void {
     const now = this.now();
+    const failed = this.failures.get(key);
+    if (failed !== undefined && now - failed.at < (this.opts.retryAfterMs ?? 10_000)) return;
     for (const [id, p] of this.pending) {
       if (p.key !== key) continue;
       if (now - p.at < (this.opts.replyTimeoutMs ?? 30_000)) return;

@@ -209,6 +209,11 @@ describe('edge/pods projected volumes', () => {
       ok: false,
       error: 'FORBIDDEN: pod default/p is not bound to node edge-1',
     });
+    // A refused request is not repeated at every pod sync, only after the retry delay.
+    expect(sent).toHaveLength(3);
+    now += 11_000;
+    again.token(other, want);
+    expect(sent).toHaveLength(4);
     again.forget('pod-uid-1');
     expect(new TokenManager(store, link, silentLogger(), { now: clock }).token(pod, want).ok).toBe(false);
   });
