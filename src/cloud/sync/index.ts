@@ -7,3 +7,4 @@ export {
   type DeviceStatusLimiterOptions,
   type DeviceStatusSink,
 } from './device-status.js';
+export { answerServiceAccountToken } from './tokens.js';
