@@ -84,6 +84,7 @@ export class TokenManager implements TokenSource {
 
   /** The pod is gone: its tokens go too. */
   forget(uid: string): void {
+    for (const [id, p] of this.pending) if (p.uid === uid) this.pending.delete(id);
     let changed = false;
     for (const [k, h] of this.held) {
       if (h.uid !== uid) continue;
