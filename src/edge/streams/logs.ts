@@ -128,6 +128,8 @@ export class CriLogReader {
   private wakeTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private readonly readBuf = Buffer.alloc(READ_CHUNK);
+  /** Where a read without follow stops: the file size when it was opened. */
+  private endAt = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly path: string,
@@ -140,6 +142,9 @@ export class CriLogReader {
     const st = await this.fh.stat();
     this.ino = st.ino;
     this.pos = this.opts.tailLines === undefined ? 0 : await tailStart(this.fh, st.size, this.opts.tailLines);
+    // Without follow the answer is the file as it was now: lines written meanwhile would make
+    // `--tail=N` return more than N lines (kubelet has that race; we don't).
+    this.endAt = this.opts.follow ? Number.POSITIVE_INFINITY : st.size;
     this.lastRunningCheck = Date.now();
   }
 
@@ -190,7 +195,8 @@ export class CriLogReader {
       this.finished = true;
       return;
     }
-    const { bytesRead } = await fh.read(this.readBuf, 0, READ_CHUNK, this.pos);
+    const want = Math.min(READ_CHUNK, this.endAt - this.pos);
+    const { bytesRead } = want > 0 ? await fh.read(this.readBuf, 0, want, this.pos) : { bytesRead: 0 };
     if (this.closed) return;
     if (bytesRead > 0) {
       this.pos += bytesRead;
