@@ -117,12 +117,14 @@ export interface Attributes {
 
 const READ: ReadonlySet<string> = new Set(['get', 'list', 'watch']);
 
-/** What the cloud core may write (DESIGN §2: it writes node/pod status, events, leases, twins). */
+/** What the cloud core may write (DESIGN §2: it writes node/pod status, events, leases, twins, and asks
+ * tokens for edge pods' projected volumes). */
 const CLOUD_WRITES: ReadonlySet<string> = new Set([
   '/nodes',
   '/nodes/status',
   '/pods/status',
   '/pods',
+  '/serviceaccounts/token',
   '/events',
   'events.k8s.io/events',
   'coordination.k8s.io/leases',
