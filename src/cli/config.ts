@@ -92,9 +92,9 @@ export const CloudConfigSchema = z
     streams: z
       .object({
         enabled: z.boolean().default(true),
-        /** The kubelet endpoint the API server dials. Default 0.0.0.0:10351. */
+        /** The kubelet endpoint the API server dials. Default 0.0.0.0:10353 (10350 hub, 10351 edge local API, 10352 metrics). */
         host: z.string().min(1).default('0.0.0.0'),
-        port: z.number().int().min(0).max(65535).default(10351),
+        port: z.number().int().min(0).max(65535).default(10353),
         /**
          * CA of the API server's kubelet client certificate (--kubelet-client-certificate; the
          * embedded one: <dataDir>/pki/ca.crt). Without it the endpoint is not started.

@@ -114,6 +114,7 @@ Examples:
     .option('--node-name <name>', 'name of the local edge node', 'edge-local')
     .option('--bus-port <port>', "port of the local edge's MQTT bus", '1883')
     .option('--edge-api-port <port>', "port of the local edge's local API (tether edge health)", '10351')
+    .option('--streams-port <port>', "port of the cloud core's kubelet endpoint (kubectl logs/exec)", '10353')
     .option('--edges <n>', 'more edges, each in its own network namespace (root)', '0')
     .option('--kubeconfig <file>', 'use this existing cluster instead of the embedded control plane')
     .option('--no-device', 'do not create the simulated demo device')
@@ -138,6 +139,7 @@ Examples:
         metricsPort: string;
         busPort: string;
         edgeApiPort: string;
+        streamsPort: string;
         nodeName: string;
         edges: string;
         kubeconfig?: string;
@@ -158,6 +160,7 @@ Examples:
           metricsPort: port(opts.metricsPort, '--metrics-port'),
           busPort: port(opts.busPort, '--bus-port'),
           edgeApiPort: port(opts.edgeApiPort, '--edge-api-port'),
+          streamsPort: port(opts.streamsPort, '--streams-port'),
           nodeName: opts.nodeName,
           setup: opts.setup,
           logLevel: logLevel(opts.logLevel),

@@ -51,6 +51,8 @@ export interface UpOptions {
   /** The local edge's MQTT bus and local API ports (defaults of a real edge: 1883, 10351). */
   busPort?: number;
   edgeApiPort?: number;
+  /** The cloud core's kubelet endpoint for kubectl logs/exec (docs/streams.md). Default 10353. */
+  streamsPort?: number;
 }
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -236,13 +238,22 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
     } else process.stderr.write(' skipped (--no-setup)\n');
 
     let kubeconfig: string;
+    const streamsPort = opts.streamsPort ?? 10353;
+    // With the embedded API server, kubectl logs/exec take the shorter path: every kubelet
+    // connection goes to the cloud core's endpoint, which relays over the edge's own link.
+    let kubeletClientCA: string | undefined;
     if (opts.kubeconfig === undefined) {
       done = step(
         ++n,
         total,
         `control plane: embedded Kubernetes API server on 127.0.0.1:${opts.apiPort}, controllers, Device CRDs`,
       );
-      const api = await startApiServer({ dataDir: join(opts.stateDir, 'apiserver'), port: opts.apiPort });
+      const api = await startApiServer({
+        dataDir: join(opts.stateDir, 'apiserver'),
+        port: opts.apiPort,
+        kubeletProxy: { host: '127.0.0.1', port: streamsPort },
+      });
+      kubeletClientCA = api.kubeletClientCAPath;
       stops.push(() => api.stop());
       const controllers = new ControlPlaneControllers(
         { kubeconfigPath: api.kubeconfigPath },
@@ -299,6 +310,12 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
           port: opts.hubPort,
           advertise: ['127.0.0.1', 'localhost', hostname(), ...spaces.map((s) => s.hostIp)],
         },
+        // An existing cluster's kubelet client CA is not known here: its streams need `tether cloud`
+        // with streams.clientCAFile (docs/streams.md).
+        streams:
+          kubeletClientCA === undefined
+            ? { enabled: false }
+            : { host: '127.0.0.1', port: streamsPort, clientCAFile: kubeletClientCA },
         logLevel: opts.logLevel,
       },
       CloudConfigSchema,

@@ -95,9 +95,8 @@ describe('edge pods end to end (tether edge run + kubectl + containerd)', () => 
         metadata: { name: 'web', namespace: 'default' },
         spec: {
           nodeName: name,
-          // Upstream's ServiceAccount admission would add a projected kube-api-access volume,
-          // which the edge kubelet does not support yet (docs/compatibility.md, "The edge on a real cluster").
-          automountServiceAccountToken: false,
+          // No automountServiceAccountToken: false — against upstream this pod gets the projected
+          // kube-api-access volume and its token through the cloud (docs/kubelet.md).
           terminationGracePeriodSeconds: 2,
           containers: [
             {

@@ -66,7 +66,8 @@ describe('readme — the walkthrough', () => {
 
   beforeAll(async () => {
     // free ports for everything on the host's loopback, so a real `tether up` or another test can run beside it
-    const [api, hub, metrics, bus, edgeApi] = [
+    const [api, hub, metrics, bus, edgeApi, streams] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -88,6 +89,8 @@ describe('readme — the walkthrough', () => {
       String(bus),
       '--edge-api-port',
       String(edgeApi),
+      '--streams-port',
+      String(streams),
       '--edges',
       '1',
       '--log-level',

@@ -30,7 +30,7 @@ import {
 export const StreamEndpointConfigSchema = z.object({
   host: z.string().default('0.0.0.0'),
   /** 10250 is the kubelet's; the cloud's default keeps clear of a kubelet on the same host. */
-  port: z.number().int().min(0).max(65535).default(10351),
+  port: z.number().int().min(0).max(65535).default(10353),
   tls: z.object({
     certPem: z.string().min(1),
     keyPem: z.string().min(1),

@@ -33,7 +33,7 @@ export { statusOf } from './remotecommand.js';
 
 export const CloudStreamsConfigSchema = z.object({
   host: z.string().default('0.0.0.0'),
-  port: z.number().int().min(0).max(65535).default(10351),
+  port: z.number().int().min(0).max(65535).default(10353),
   tls: z.object({ certPem: z.string().min(1), keyPem: z.string().min(1), clientCaPem: z.string().min(1) }),
   /**
    * The port written into each edge Node's status.daemonEndpoints.kubeletEndpoint.Port (what an
