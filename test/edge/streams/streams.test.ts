@@ -123,11 +123,17 @@ describe('edge/streams against the real containerd', () => {
     });
   });
 
-  it('edge/streams — tty exec: resize reaches the terminal, output on channel 1, exit 0', async () => {
+  it('edge/streams — tty exec: the first size and a later resize reach the terminal, output on channel 1, exit 0', async () => {
     await withStreams(async (_s, cloud) => {
+      // containerd starts the process, then applies sizes and copies stdin in two goroutines
+      // (pkg/cri/server/container_execsync.go: handleResizing / execIO.Attach), so a size is
+      // not ordered against stdin even upstream: the command waits for each size rather than
+      // racing it, which still fails if a size never arrives.
+      const waitSize = (size: string): string =>
+        `i=0; until [ "$(stty size 2>/dev/null)" = "${size}" ]; do i=$((i+1)); [ $i -gt 200 ] && exit 7; sleep 0.05; done; echo "size ${size}"`;
       const id = cloud.open(target(shell, 'app'), {
         type: 'exec',
-        command: ['sh', '-c', 'read x; stty size; echo got-$x'],
+        command: ['sh', '-c', `${waitSize('33 101')}; read x; ${waitSize('40 120')}; echo got-$x`],
         stdin: true,
         stdout: true,
         stderr: true,
@@ -135,11 +141,15 @@ describe('edge/streams against the real containerd', () => {
       });
       // kubectl's first size comes right after the open, before the runtime connection is up
       cloud.deliver({ kind: 'streamResize', stream: id, cols: 101, rows: 33 });
+      const sized = (): boolean => cloud.output(id, 1).toString().includes('size 33 101');
+      await cloud.until('the first size applied, or the end', () => sized() || cloud.end(id) !== undefined);
+      expect(cloud.end(id)).toBeUndefined(); // exit 7: the size never reached the terminal in 10 s
+      cloud.deliver({ kind: 'streamResize', stream: id, cols: 120, rows: 40 });
       await cloud.until('initial stdin credit', () => cloud.grantedInput(id));
       await cloud.input(id, 'abc\r');
       expect(await cloud.ended(id)).toEqual({ type: 'exit', code: 0 });
       const out = cloud.output(id, 1).toString();
-      expect(out).toContain('33 101');
+      expect(out).toContain('size 40 120');
       expect(out).toContain('got-abc');
       expect(cloud.output(id, 2).length).toBe(0);
     });
