@@ -145,6 +145,18 @@ describe('streams end to end (kubectl → API server → cloud endpoint → chan
       pod('ticker', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done']),
       pod('crasher', ['sh', '-c', 'echo "life $(cat /proc/uptime)"; sleep 2; exit 3']),
       pod('shell', ['sleep', '100000']),
+      pod('listener', [], {
+        // stdinOnce: the runtime closes the container's stdin when the first attach ends it
+        containers: [
+          {
+            name: 'c',
+            image: SHELL_IMAGE,
+            command: ['sh', '-c', 'while read l; do echo "heard $l"; done; echo stdin-closed; sleep 100000'],
+            stdin: true,
+            stdinOnce: true,
+          },
+        ],
+      }),
       pod('web', [
         'sh',
         '-c',
@@ -152,7 +164,7 @@ describe('streams end to end (kubectl → API server → cloud endpoint → chan
       ]),
     ])
       await h.core.createNamespacedPod({ namespace: NS, body: p });
-    for (const name of ['ticker', 'shell', 'web'])
+    for (const name of ['ticker', 'shell', 'web', 'listener'])
       await eventually(
         async () => (await h.core.readNamespacedPod({ name, namespace: NS })).status?.phase === 'Running',
         `${name} Running`,
@@ -273,6 +285,40 @@ describe('streams end to end (kubectl → API server → cloud endpoint → chan
         'kubectl exits with the shell status',
         30_000,
       );
+    },
+  );
+
+  it(
+    'streams e2e — kubectl attach: output of a running container, and stdin to one that reads it',
+    { timeout: 120_000 },
+    async () => {
+      const follow = async (args: string[], input: string | undefined, until: RegExp): Promise<string> => {
+        const child = spawn('/usr/bin/kubectl', ['--kubeconfig', h.cp.kubeconfigPath, ...args]);
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        if (input !== undefined) child.stdin.end(input);
+        try {
+          await eventually(() => until.test(out), `${args.join(' ')} → ${String(until)}`, 60_000).catch(
+            (e: unknown) => {
+              throw new Error(`${String(e)}\nkubectl output:\n${out}`);
+            },
+          );
+          return out;
+        } finally {
+          if (child.exitCode === null) {
+            child.kill('SIGINT');
+            await new Promise((r) => child.once('exit', r));
+          }
+        }
+      };
+      // attach shows what the container prints from now on (not the log history)
+      const ticks = await follow(['attach', 'ticker'], undefined, /tick \d+\n(.|\n)*tick \d+\n/);
+      const nums = [...ticks.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
+      expect(nums[1]).toBe((nums[0] ?? 0) + 1);
+      // -i: kubectl's stdin reaches the container; its EOF closes the container's stdin (stdinOnce)
+      const heard = await follow(['attach', '-i', 'listener'], 'hello edge\n', /stdin-closed/);
+      expect(heard).toContain('heard hello edge');
     },
   );
 
