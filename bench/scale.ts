@@ -1,16 +1,19 @@
 /**
  * Scale benchmark with hollow edges (issue 12): `npx tsx bench/scale.ts [--edges 1000,5000]
- * [--pods 300] [--idle-s 60] [--storm] [--edge-sync NORMAL|FULL] [--timeout-ms 2400000]`. Prints one JSON document, then a
- * human summary. Figures, not assertions (STYLE, DESIGN §9).
+ * [--pods 300] [--idle-s 60] [--storm] [--edge-sync NORMAL|FULL] [--edge-store file|memory]
+ * [--edges-per-process 2500] [--edge-poll-ms 2000] [--heap-snapshots <dir>] [--timeout-ms 2400000]`.
+ * Prints one JSON document, then a human summary. Figures, not assertions (STYLE, DESIGN §9).
  *
  * Set-up: the embedded API server (SQLite synchronous=NORMAL) and the scheduler (our
  * controllers) in this process; the cloud core as a child of the real binary (its RSS, CPU and
- * `/metrics` are its own); N hollow edges (bench/lib/hollow-edge.ts) in this process — real Link,
- * EdgeStore and NodeReporter (Node + Lease every 10 s) over real TLS, each its own certificate,
- * a fake runtime that reports bound pods Running through the outbox.
+ * `/metrics` are its own; started with `--inspect=127.0.0.1:0` so the bench can force a GC and
+ * read its heap); N hollow edges (bench/lib/hollow-edge.ts) in worker processes of
+ * --edges-per-process each (bench/lib/fleet.ts: the open-file hard limit is 20,000 per process)
+ * — real Link, EdgeStore and NodeReporter over real TLS, each its own certificate, a fake runtime
+ * that reports bound pods Running through the outbox.
  *
- * Per stage: cloud RSS per connected edge; cloud CPU and hub bytes in/out (tether_hub_bytes_*)
- * over --idle-s of idle heartbeats. At the first stage ≥ 1,000 (or the largest): write → durable
+ * Per stage: cloud memory per connected edge (heap used after a forced GC, and RSS); cloud CPU
+ * and hub bytes in/out (kernel tcp_info and tether_hub_bytes_*) over --idle-s of idle heartbeats. At the first stage ≥ 1,000 (or the largest): write → durable
  * apply on the edge for pods created with spec.nodeName (p50/p90/p99), and pod start (unbound
  * pod created → scheduler binds → edge → Running seen by a watch) p50/p90/p99. With --storm, at
  * the largest stage: SIGKILL + restart of the cloud, time to resync, duplicates on the edges,
@@ -27,7 +30,8 @@ import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-nod
 import { startApiServer, type StartedApiServer } from '../src/apiserver/index.js';
 import { CertificateAuthority, createRegistry, silentLogger, type Registry } from '../src/common/index.js';
 import { ControlPlaneControllers } from '../src/controllers/index.js';
-import { HollowEdge } from './lib/hollow-edge.js';
+import { epochMs, Fleet } from './lib/fleet.js';
+import { Inspector, inspectorUrl, type MemoryUsage } from './lib/inspector.js';
 import { cpuTicks, rssBytes, summary } from './lib/procstat.js';
 
 const REPO = resolve(fileURLToPath(import.meta.url), '../..');
@@ -46,6 +50,10 @@ const PODS = Number(arg('pods', '300'));
 const IDLE_S = Number(arg('idle-s', '60'));
 const STORM = process.argv.includes('--storm');
 const EDGE_SYNC = arg('edge-sync', 'NORMAL') === 'FULL' ? 'FULL' : 'NORMAL';
+const EDGE_STORE = arg('edge-store', 'file') === 'memory' ? 'memory' : 'file';
+const PER_PROCESS = Number(arg('edges-per-process', '2500'));
+const EDGE_POLL_MS = Number(arg('edge-poll-ms', '2000'));
+const SNAP_DIR = arg('heap-snapshots', '');
 const TIMEOUT_MS = Number(arg('timeout-ms', String(40 * 60_000)));
 let nofile = '?';
 
@@ -64,7 +72,8 @@ let api: StartedApiServer | undefined;
 let controllers: ControlPlaneControllers | undefined;
 let cloud: ChildProcess | undefined;
 let cloudOut = '';
-const edges: HollowEdge[] = [];
+let fleet: Fleet | undefined;
+let inspector: Inspector | undefined;
 const stopWatch: (() => void)[] = [];
 
 async function freePort(): Promise<number> {
@@ -116,7 +125,8 @@ async function until(
 function startCloud(cfgFile: string): ChildProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'cloud', '--config', cfgFile],
+    // the inspector lets the bench force a GC and take heap snapshots of the cloud (port 0: any)
+    ['--inspect=127.0.0.1:0', '--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'cloud', '--config', cfgFile],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const keep = (d: Buffer): void => {
@@ -264,7 +274,7 @@ async function main(): Promise<unknown> {
     (_type: string, pod: V1Pod) => {
       const name = pod.metadata?.name ?? '';
       if (pod.status?.phase === 'Running' && !runningAt.has(name)) {
-        runningAt.set(name, performance.now());
+        runningAt.set(name, epochMs());
         podWaiters.get(name)?.();
       }
     },
@@ -279,47 +289,70 @@ async function main(): Promise<unknown> {
   await until(() => portOpen(port), `cloud listening (output: ${cloudOut})`, 120_000);
   const cloudBootMs = performance.now() - t;
   const cloudPid = cloud.pid ?? 0;
-  const rss0 = await settledRss(cloudPid);
-  log(`cloud up in ${cloudBootMs.toFixed(0)} ms, RSS ${String(MB(rss0))} MB with 0 edges`);
+  const url = inspectorUrl(cloudOut);
+  if (url === undefined) throw new Error(`no inspector URL in the cloud's output: ${cloudOut.slice(0, 500)}`);
+  inspector = await Inspector.connect(url);
+  const insp = inspector;
+  /** heap after two forced GCs and RSS (5 readings' minimum after it) of the cloud */
+  const memory = async (label: string): Promise<{ mem: MemoryUsage; rss: number }> => {
+    await sleep(2000);
+    const mem = await insp.gcAndMemory();
+    const rss = await settledRss(cloudPid);
+    if (SNAP_DIR !== '') {
+      mkdirSync(SNAP_DIR, { recursive: true });
+      await insp.heapSnapshot(join(SNAP_DIR, `cloud-${label}.heapsnapshot`));
+    }
+    return { mem, rss };
+  };
+  const m0 = await memory('0');
+  const rss0 = m0.rss;
+  log(
+    `cloud up in ${cloudBootMs.toFixed(0)} ms; 0 edges: RSS ${String(MB(rss0))} MB, heap used ${String(MB(m0.mem.heapUsed))} MB after GC`,
+  );
 
-  const stored = new Map<string, number>(); // pod name → when its edge committed it
+  const stored = new Map<string, number>(); // pod name → when its edge committed it (epoch ms)
   const storedWaiters = new Map<string, () => void>();
+  fleet = new Fleet({
+    edgesPerProcess: PER_PROCESS,
+    dir,
+    cloudUrl: `wss://127.0.0.1:${String(port)}`,
+    caCertPem: ca.certPem,
+    caKeyPem: ca.keyPem,
+    storeSync: EDGE_SYNC,
+    store: EDGE_STORE,
+    outboxPollMs: EDGE_POLL_MS,
+    onPod: (name, storedAt) => {
+      if (!stored.has(name)) stored.set(name, storedAt);
+      storedWaiters.get(name)?.();
+    },
+    log,
+  });
+  const fl = fleet;
   const podsStage = STAGES.find((n) => n >= 1000) ?? STAGES.at(-1) ?? 0;
   const stages: unknown[] = [];
   let delivery: unknown;
   let podStart: unknown;
   for (const n of STAGES) {
     t = performance.now();
-    const from = edges.length;
-    for (let i = from; i < n; i += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, n - i) }, async (_, j) => {
-          const idx = i + j;
-          const e = await HollowEdge.create({
-            name: `hollow-${String(idx)}`,
-            index: idx,
-            dir,
-            cloudUrl: `wss://127.0.0.1:${String(port)}`,
-            ca,
-            storeSync: EDGE_SYNC,
-          });
-          e.onPod = (p) => {
-            if (!stored.has(p.name)) stored.set(p.name, p.storedAt);
-            storedWaiters.get(p.name)?.();
-          };
-          edges.push(e);
-          await e.start();
-        }),
-      );
-      if ((i / 50) % 4 === 0) log(`started ${String(edges.length)} edges`);
+    const progress = setInterval(() => {
+      log(`started ${String(fl.size)} edges in ${String(fl.processes)} worker processes`);
+    }, 15_000);
+    try {
+      await fl.grow(n);
+    } finally {
+      clearInterval(progress);
     }
     const startedMs = performance.now() - t;
+    let online = 0;
     await until(
-      async () =>
-        edges.every((e) => e.link.state === 'online') && (await hubCounters(metricsPort)).connected >= n,
+      async () => {
+        await sleep(500);
+        online = (await fl.status()).online;
+        return online >= n && (await hubCounters(metricsPort)).connected >= n;
+      },
       `${String(n)} edges online`,
       20 * 60_000,
-      () => `${String(edges.filter((e) => e.link.state !== 'online').length)} not online`,
+      () => `${String(n - online)} not online`,
     );
     // every Node registered and Ready (the scheduler needs them), i.e. the node status went up
     let ready = 0;
@@ -341,10 +374,13 @@ async function main(): Promise<unknown> {
       `${String(n)} edges: started ${startedMs.toFixed(0)} ms, online + Nodes Ready ${joinMs.toFixed(0)} ms`,
     );
 
-    // idle: let the join burst settle, then RSS, CPU and hub bytes over IDLE_S of heartbeats
+    // idle: let the join burst settle, then memory, CPU and hub bytes over IDLE_S of heartbeats
     await sleep(15_000);
-    const rss = await settledRss(cloudPid);
+    const mN = await memory(String(n));
+    const rss = mN.rss;
     const c0 = cpuTicks(cloudPid);
+    const benchC0 = cpuTicks(process.pid);
+    const workersC0 = fl.pids.reduce((s, p) => s + cpuTicks(p), 0);
     const b0 = await hubCounters(metricsPort);
     const wire0 = hubWire(port);
     const w0 = performance.now();
@@ -354,41 +390,42 @@ async function main(): Promise<unknown> {
     const b1 = await hubCounters(metricsPort);
     const wire1 = hubWire(port);
     const idleCpuPct = ((cpuTicks(cloudPid) - c0) / 100 / secs) * 100;
+    const pct = (ticks: number): number => Math.round((ticks / 100 / secs) * 1000) / 10;
     const perMin = (x: number): number => Math.round((x / n / secs) * 60);
+    const wireBoth =
+      wire1.received -
+      wire0.received +
+      wire1.sent -
+      wire0.sent +
+      52 * (wire1.segsIn - wire0.segsIn + wire1.segsOut - wire0.segsOut);
+    const kb = (x: number): number => Math.round((x / n / 1024) * 10) / 10;
     const st = {
       edges: n,
+      workerProcesses: fl.processes,
+      edgeStore: EDGE_STORE,
       joinMs: Math.round(joinMs),
       cloudRssMB: MB(rss),
-      cloudRssPerEdgeKB: Math.round((rss - rss0) / n / 1024),
+      cloudRssPerEdgeKB: kb(rss - rss0),
+      // V8 heap used after forced GC (inspector HeapProfiler.collectGarbage ×2)
+      cloudHeapUsedMB: MB(mN.mem.heapUsed),
+      cloudHeapPerEdgeKB: kb(mN.mem.heapUsed - m0.mem.heapUsed),
+      cloudExternalPerEdgeKB: kb(mN.mem.external - m0.mem.external),
+      // RSS not explained by the V8 heap: OpenSSL (TLS), socket and zlib buffers, malloc arenas
+      cloudNonHeapPerEdgeKB: kb(rss - rss0 - (mN.mem.heapTotal - m0.mem.heapTotal)),
       cloudIdleCpuPct: Math.round(idleCpuPct * 10) / 10,
+      benchMainCpuPct: pct(cpuTicks(process.pid) - benchC0),
+      hollowWorkersCpuPct: pct(fl.pids.reduce((s, p) => s + cpuTicks(p), 0) - workersC0),
       idleWindowS: Math.round(secs),
       hubSockets: wire1.sockets,
       // kernel TCP payload (TLS records) through the hub's sockets, per edge per minute
       wireBytesPerEdgePerMinToCloud: perMin(wire1.received - wire0.received),
       wireBytesPerEdgePerMinToEdge: perMin(wire1.sent - wire0.sent),
       // the same plus 52 bytes of IPv4+TCP(timestamps) header per segment
-      wireWithHeadersBytesPerEdgePerMin: perMin(
-        wire1.received -
-          wire0.received +
-          wire1.sent -
-          wire0.sent +
-          52 * (wire1.segsIn - wire0.segsIn + wire1.segsOut - wire0.segsOut),
-      ),
-      kbitPerSecPerEdgeWithHeaders:
-        Math.round(
-          (((wire1.received -
-            wire0.received +
-            wire1.sent -
-            wire0.sent +
-            52 * (wire1.segsIn - wire0.segsIn + wire1.segsOut - wire0.segsOut)) *
-            8) /
-            n /
-            secs /
-            1000) *
-            1000,
-        ) / 1000,
-      // the hub's own payload counter (messages received, before TLS)
+      wireWithHeadersBytesPerEdgePerMin: perMin(wireBoth),
+      kbitPerSecPerEdgeWithHeaders: Math.round(((wireBoth * 8) / n / secs / 1000) * 1000) / 1000,
+      // the hub's own payload counters (WebSocket message bytes, before TLS and framing)
       hubPayloadBytesPerEdgePerMinIn: perMin(b1.in - b0.in),
+      hubPayloadBytesPerEdgePerMinOut: perMin(b1.out - b0.out),
       benchRssMB: MB(process.memoryUsage.rss()),
       loadavgAtIdleStartEnd: `${load0} / ${la()}`,
     };
@@ -430,7 +467,7 @@ async function main(): Promise<unknown> {
             const k = s + j;
             const name = `bound-${String(k)}`;
             const node = `hollow-${String((k * 7919) % n)}`;
-            const w = performance.now();
+            const w = epochMs();
             await core.createNamespacedPod({ namespace: NS, body: pod(name, node) });
             writeToStored.push((await waitFor(stored, storedWaiters, name)) - w);
             boundToRunning.push((await waitFor(runningAt, podWaiters, name)) - w);
@@ -451,7 +488,7 @@ async function main(): Promise<unknown> {
         await Promise.all(
           Array.from({ length: Math.min(CONC, PODS - s) }, async (_, j) => {
             const name = `start-${String(s + j)}`;
-            const w = performance.now();
+            const w = epochMs();
             await core.createNamespacedPod({ namespace: NS, body: pod(name) });
             start.push((await waitFor(runningAt, podWaiters, name)) - w);
           }),
@@ -470,13 +507,19 @@ async function main(): Promise<unknown> {
 
   let storm: unknown;
   if (STORM) {
-    const dupBefore = edges.reduce((s, e) => s + e.link.counters.duplicates, 0);
-    const connectsBefore = edges.map((e) => e.link.counters.connects);
+    const fanKey = `ConfigMap/${NS}/fan`;
+    const before = await fl.status();
+    await fl.mark(fanKey);
     const loadS = la();
+    inspector.close();
+    inspector = undefined;
     await killCloud('SIGKILL');
     const killedAt = performance.now();
     await until(
-      () => edges.every((e) => e.link.state !== 'online'),
+      async () => {
+        await sleep(250);
+        return (await fl.status()).online === 0;
+      },
       'edges noticing the cloud is gone',
       180_000,
     );
@@ -487,7 +530,6 @@ async function main(): Promise<unknown> {
       body: { metadata: { name: 'fan' }, data: { v: 'while-down' } },
     });
     fanRv = down.metadata?.resourceVersion ?? '';
-    const withPods = edges.filter((e) => e.held.has(`ConfigMap/${NS}/fan`));
     // API request rate, sampled every second from the API server's own counter
     let prev = await apiRequests(apiReg);
     let peak = 0;
@@ -507,31 +549,32 @@ async function main(): Promise<unknown> {
     try {
       await until(() => portOpen(port), 'cloud listening again', 120_000);
       const listeningMs = performance.now() - restartAt;
+      let st = before;
       await until(
-        () =>
-          edges.every(
-            (e, k) => e.link.state === 'online' && e.link.counters.connects > (connectsBefore[k] ?? 0),
-          ) && withPods.every((e) => e.held.get(`ConfigMap/${NS}/fan`) === fanRv),
+        async () => {
+          await sleep(250);
+          st = await fl.status(fanKey, fanRv);
+          return st.reconnectedOnline >= st.edges && st.markedWithoutRv === 0;
+        },
         'every edge back online and resynced',
         20 * 60_000,
         () =>
-          `${String(edges.filter((e) => e.link.state !== 'online').length)} offline, ${String(withPods.filter((e) => e.held.get(`ConfigMap/${NS}/fan`) !== fanRv).length)} without the change`,
+          `${String(st.edges - st.reconnectedOnline)} not reconnected, ${String(st.markedWithoutRv)} of ${String(st.marked)} without the change`,
       );
       const resyncMs = performance.now() - restartAt;
       await sleep(5000); // late re-sends would show up as duplicates
+      const after = await fl.status(fanKey, fanRv);
       storm = {
-        edges: edges.length,
-        edgesHoldingPods: withPods.length,
+        edges: after.edges,
+        edgesHoldingPods: after.marked,
         allOfflineAfterKillMs: Math.round(allOfflineMs),
         cloudListeningAfterRestartMs: Math.round(listeningMs),
         allOnlineAndResyncedMs: Math.round(resyncMs),
-        duplicatesOnEdges: edges.reduce((s, e) => s + e.link.counters.duplicates, 0) - dupBefore,
-        reconnectsAfterRestart: edges.reduce(
-          (s, e, k) => s + e.link.counters.connects - (connectsBefore[k] ?? 0),
-          0,
-        ),
+        duplicatesOnEdges: after.duplicates - before.duplicates,
+        reconnectsAfterRestart: after.connects - before.connects,
         peakApiRequestsPerSec: peak,
         apiRequestsDuringStorm: total,
+        apiRequestsPerEdge: Math.round((total / after.edges) * 100) / 100,
         apiRequestsPerSecSeries: rates,
         cloudRssAfterMB: MB(rssBytes(newPid)),
         loadavgBeforeAfter: `${loadS} / ${la()}`,
@@ -541,7 +584,6 @@ async function main(): Promise<unknown> {
     }
     log(JSON.stringify(storm));
   }
-
   return {
     benchmark: 'scale',
     date: new Date().toISOString(),
@@ -556,7 +598,9 @@ async function main(): Promise<unknown> {
       nofile,
       apiStorage: 'sqlite synchronous=NORMAL',
       edgeStore: `sqlite synchronous=${EDGE_SYNC}`,
-      leaseRenewMs: 10_000,
+      edgeStoreLocation: EDGE_STORE === 'file' ? 'one SQLite file per edge' : 'SQLite :memory: per edge',
+      edgesPerProcess: PER_PROCESS,
+      edgeOutboxPollMs: EDGE_POLL_MS,
     },
     cloud: { bootMs: Math.round(cloudBootMs), rssNoEdgesMB: MB(rss0) },
     stages,
@@ -570,8 +614,8 @@ async function main(): Promise<unknown> {
 async function cleanup(): Promise<void> {
   for (const f of stopWatch.splice(0)) f();
   await killCloud('SIGTERM').catch(() => undefined);
-  for (let i = 0; i < edges.length; i += 200) await Promise.all(edges.slice(i, i + 200).map((e) => e.stop()));
-  edges.length = 0;
+  inspector?.close();
+  await fleet?.stop().catch(() => undefined);
   await controllers?.stop().catch(() => undefined);
   await api?.stop().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
@@ -596,7 +640,7 @@ try {
   };
   console.log(JSON.stringify(result, null, 2));
   console.log(
-    '\nedges | join ms | cloud RSS MB | KB/edge | idle CPU % | B/edge/min in | out | kbit/s/edge | load',
+    '\nedges | join ms | cloud RSS MB | RSS KB/edge | heap KB/edge | idle CPU % | B/edge/min in | out | kbit/s/edge | load',
   );
   for (const s of result.stages)
     console.log(
@@ -605,6 +649,7 @@ try {
         s['joinMs'],
         s['cloudRssMB'],
         s['cloudRssPerEdgeKB'],
+        s['cloudHeapPerEdgeKB'],
         s['cloudIdleCpuPct'],
         s['wireBytesPerEdgePerMinToCloud'],
         s['wireBytesPerEdgePerMinToEdge'],
