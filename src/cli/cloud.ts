@@ -128,6 +128,12 @@ export async function startCloud(cfg: CloudConfig): Promise<RunningCloud> {
   const sync = new SyncController(kube, hub, log.child({ component: 'sync' }), registry, {
     devices: cfg.devices.enabled,
     deviceStatusPerSecond: cfg.devices.statusWritesPerSecond,
+    leases: {
+      enabled: cfg.leases.byCloud,
+      renewIntervalSeconds: cfg.leases.renewIntervalSeconds,
+      leaseDurationSeconds: cfg.leases.leaseDurationSeconds,
+      maxInFlight: cfg.leases.maxInFlight,
+    },
   });
   // Rotation signs with the cloud CA; with operator-provided certificates there is none to sign with.
   const rotation =

@@ -88,6 +88,20 @@ export const CloudConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Node Leases renewed by the cloud while an edge's link is alive (docs/architecture.md, Heartbeats). */
+    leases: z
+      .object({
+        /** Off: edges renew their Leases through the channel (an outbox write every 10 s each). Default true. */
+        byCloud: z.boolean().default(true),
+        /** Seconds between renewals of a connected node's Lease (kubelet: 10). */
+        renewIntervalSeconds: z.number().min(0.1).max(3600).default(10),
+        /** The Lease's spec.leaseDurationSeconds (kubelet: 40). */
+        leaseDurationSeconds: z.number().int().min(1).default(40),
+        /** Lease writes in flight at once, across all nodes. Default 16. */
+        maxInFlight: z.number().int().min(1).max(1000).default(16),
+      })
+      .strict()
+      .prefault({}),
     /** kubectl logs/exec/attach/port-forward into edge pods (issue 8, docs/streams.md). */
     streams: z
       .object({

@@ -28,7 +28,7 @@ import { EdgeStreams } from '../edge/streams/index.js';
 import { NodeReporter, type ConditionSource } from '../edge/node/index.js';
 import { PodManager, TokenManager } from '../edge/pods/index.js';
 import { EdgeStore } from '../edge/store/index.js';
-import type { ObjectKey } from '../protocol/index.js';
+import { CLOUD_FEATURES, type ObjectKey } from '../protocol/index.js';
 import type { EdgeConfig } from './config.js';
 import { lockDataDir } from './datadir-lock.js';
 
@@ -325,6 +325,7 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
           ? { healthy: true, reason: '' }
           : { healthy: pods.runtimeHealthy(), reason: pods.runtimeStatusReason() },
       online: () => link.state === 'online',
+      leaseByCloud: () => link.cloudFeatures.includes(CLOUD_FEATURES.leaseByCloud),
       outbox: store,
       kick: () => {
         link.kick();

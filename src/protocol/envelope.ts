@@ -51,7 +51,19 @@ export interface WelcomeBody {
   /** Cloud wall clock (ms) when sending; with the envelope ts the edge estimates clock skew. */
   readonly serverTime: number;
   readonly settings: SessionSettings;
+  /**
+   * What the cloud does on this session beyond protocol v1 (see CLOUD_FEATURES); an edge acts on
+   * the flags it knows and ignores the rest, and an older cloud sends none.
+   */
+  readonly features?: readonly string[];
 }
+
+/**
+ * Feature flags a cloud may put in `welcome.features`.
+ * - `leaseByCloud`: the cloud renews the node's Lease in kube-node-lease itself while the session
+ *   is live (issue 12), so the edge stops queuing `lease` writes; a cloud still accepts them.
+ */
+export const CLOUD_FEATURES = { leaseByCloud: 'leaseByCloud' } as const satisfies Record<string, string>;
 
 export interface SessionSettings {
   /** Max downstream `sync` messages in flight (sent, not yet acked). */

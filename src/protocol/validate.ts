@@ -135,6 +135,7 @@ function welcome(o: Obj): void {
   int(s, 'missedPongLimit', 'settings', 1);
   int(s, 'maxFrameBytes', 'settings', 1);
   int(s, 'inventoryChunk', 'settings', 1);
+  if (o['features'] !== undefined) strArr(o, 'features', '', 0);
 }
 
 function inventory(o: Obj): void {

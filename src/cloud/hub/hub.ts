@@ -23,7 +23,8 @@ import {
   type NodeName,
   type SessionSettings,
 } from '../../protocol/index.js';
-import { EdgeSession, type CloseReason } from './session.js';
+import { KeepaliveWheel } from './keepalive.js';
+import { EdgeSession, type CloseReason, type SessionHooks } from './session.js';
 
 export const HubConfigSchema = z.object({
   host: z.string().default('0.0.0.0'),
@@ -50,6 +51,11 @@ export const HubConfigSchema = z.object({
     .default(8 * 1024 * 1024),
   /** How long an edge has to send `hello` after the TLS handshake. */
   helloTimeoutMs: z.number().int().min(10).default(10_000),
+  /**
+   * Whether the cloud also sends keepalive pings. Edges always ping (and read the rtt and clock
+   * skew from the pongs), so by default only they do: any frame from the edge is its sign of life.
+   */
+  cloudPings: z.boolean().default(false),
 });
 export type HubConfig = z.input<typeof HubConfigSchema>;
 
@@ -58,6 +64,8 @@ export interface HubHandler {
   /** Extra admission check (revoked certificates, deleted nodes): a string refuses with that reason. */
   admit?(node: NodeName, cert: CertInfo): string | undefined;
   sessionOpened(s: EdgeSession, hello: Hello): void;
+  /** Feature flags for this session's welcome (protocol CLOUD_FEATURES). */
+  welcomeFeatures?(node: NodeName): readonly string[];
   message(s: EdgeSession, env: Envelope): void;
   sessionClosed(s: EdgeSession, reason: CloseReason): void;
 }
@@ -103,6 +111,8 @@ export class Hub {
   private readonly metrics;
   private handler: HubHandler | undefined;
   private streams: StreamFrameHandler | undefined;
+  /** one keepalive timer for all sessions, and the live byte counters (issue 12) */
+  private readonly hooks: SessionHooks;
 
   constructor(
     config: HubConfig,
@@ -148,8 +158,18 @@ export class Hub {
         name: 'tether_hub_bytes_out_total',
         help: 'Bytes sent to edges',
         registers,
-        collect: () => undefined,
       }),
+    };
+    const bytesOut = this.metrics.bytesOut;
+    this.hooks = {
+      keepalive: new KeepaliveWheel({
+        intervalMs: this.cfg.settings.keepaliveMs,
+        missedLimit: this.cfg.settings.missedPongLimit,
+      }),
+      // counted as sent, not at session close, so idle bytes per edge can be read from /metrics
+      sent: (n) => {
+        bytesOut.inc(n);
+      },
     };
   }
 
@@ -194,7 +214,14 @@ export class Hub {
       // Verified below per request, so a refused edge gets a specific reason instead of a TLS alert.
       rejectUnauthorized: false,
     });
-    const wss = new WebSocketServer({ noServer: true, maxPayload: this.cfg.settings.maxFrameBytes });
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.cfg.settings.maxFrameBytes,
+      // issue 12, memory per edge: no zlib context per connection (frames are small MessagePack,
+      // and TLS is the expensive part anyway), and no second set of every socket beside `sessions`
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
     server.on('request', (req, res) => {
       void this.onRequest(req, res);
     });
@@ -219,6 +246,7 @@ export class Hub {
 
   async stop(): Promise<void> {
     for (const s of [...this.sessions.values()]) s.close('shutdown', 'cloud core shutting down');
+    this.hooks.keepalive.stop();
     this.wss?.close();
     const server = this.server;
     this.server = undefined;
@@ -285,12 +313,11 @@ export class Hub {
     const log = this.log.child({ node });
     const s = new EdgeSession(node, ws, this.cfg.settings, log, (sess, reason) => {
       if (this.sessions.get(node) === sess) this.sessions.delete(node);
-      this.metrics.bytesOut.inc(sess.bytesOut);
       log.info({ reason, session: sess.id }, 'edge session closed');
       if (sess.greeted) handler.sessionClosed(sess, reason);
       // Contract §10: a link drop ends every stream of that session.
       this.streams?.sessionClosed(sess);
-    });
+    }, this.hooks);
     let greeted = false;
     const helloTimer = setTimeout(() => {
       s.close('protocol', `no hello within ${this.cfg.helloTimeoutMs} ms`);
@@ -332,6 +359,7 @@ export class Hub {
         this.sessions.set(node, s);
         previous?.close('replaced', 'replaced by a newer connection of the same node');
         s.markGreeted();
+        const features = handler.welcomeFeatures?.(node) ?? [];
         s.send({
           kind: 'welcome',
           session: s.id,
@@ -339,8 +367,9 @@ export class Hub {
           node,
           serverTime: Date.now(),
           settings: this.cfg.settings,
+          ...(features.length === 0 ? {} : { features }),
         });
-        s.startKeepalive();
+        s.startKeepalive(this.cfg.cloudPings);
         log.info(
           { session: s.id, agent: env.agentVersion, replaced: previous !== undefined },
           'edge session opened',

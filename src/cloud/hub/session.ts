@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { Heartbeat, type Logger } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import {
   encode,
   messageId,
@@ -11,6 +11,14 @@ import {
   type SessionId,
   type SessionSettings,
 } from '../../protocol/index.js';
+import type { KeepaliveMember, KeepaliveWheel } from './keepalive.js';
+
+/** What a session shares with its hub: the keepalive timer and the live byte counters. */
+export interface SessionHooks {
+  readonly keepalive: KeepaliveWheel;
+  /** bytes of a frame as it is sent (tether_hub_bytes_out_total counts as it happens) */
+  readonly sent: (bytes: number) => void;
+}
 
 export type CloseReason = 'replaced' | 'peer-closed' | 'keepalive' | 'protocol' | 'slow' | 'shutdown';
 
@@ -23,7 +31,10 @@ export class EdgeSession {
   private closedReason: CloseReason | undefined;
   private greetedFlag = false;
   private readonly heartbeat: Heartbeat;
+  private pingPeer = true;
   readonly connectedAt = Date.now();
+  /** When the last frame of any kind (pings included) came from the edge: its proof of life. */
+  lastFrameAt = Date.now();
   bytesIn = 0;
   bytesOut = 0;
 
@@ -38,7 +49,9 @@ export class EdgeSession {
     this.heartbeat = new Heartbeat({
       intervalMs: settings.keepaliveMs,
       missedLimit: settings.missedPongLimit,
-      ping: () => this.send({ kind: 'ping' }),
+      ping: () => {
+        if (this.pingPeer) this.send({ kind: 'ping' });
+      },
       dead: (missed) => {
         this.log.warn({ node, missed }, 'edge missed keepalives; closing its session');
         this.close('keepalive');
@@ -57,13 +70,21 @@ export class EdgeSession {
     return this.greetedFlag;
   }
 
-  startKeepalive(): void {
+  /**
+   * `ping` false: the cloud sends no pings. Every edge pings the cloud (link.ts) and any frame
+   * proves liveness, so one direction of ping + pong lets both ends judge the link (issue 12: idle
+   * bytes). The count is then of keepalive intervals without any frame from the edge, so a dead
+   * link is still found after missedPongLimit empty intervals, as when the cloud pinged.
+   */
+  startKeepalive(ping = true): void {
+    this.pingPeer = ping;
     this.heartbeat.start();
   }
 
   /** Any frame from the edge proves it is alive. */
   sawTraffic(bytes: number): void {
     this.bytesIn += bytes;
+    this.lastFrameAt = Date.now();
     this.heartbeat.alive();
   }
 
@@ -73,6 +94,7 @@ export class EdgeSession {
     const env = { v: PROTOCOL_VERSION, id: messageId(randomUUID()), ts: Date.now(), ...body } as Envelope;
     const bytes = encode(env);
     this.bytesOut += bytes.byteLength;
+    this.hooks.sent(bytes.byteLength);
     this.ws.send(bytes);
     return true;
   }
@@ -102,7 +124,7 @@ export class EdgeSession {
   private finish(reason: CloseReason): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
-    this.heartbeat.stop();
+    this.hooks.keepalive.remove(this);
     this.onClose(this, reason);
   }
 }

@@ -46,6 +46,15 @@ export class KubeClient {
   readonly core: CoreV1Api;
   readonly coordination: CoordinationV1Api;
   readonly custom: CustomObjectsApi;
+  /**
+   * Writes (and reads before writes) sent to the API server, by operation, e.g. "node status",
+   * "lease update": what a reconnect or a renewal costs (issue 12). Watches are not counted.
+   */
+  readonly requests = new Map<string, number>();
+  /** Node status patches left out because the API server already had that status (issue 12). */
+  skippedNodeWrites = 0;
+  /** resourceVersion each Node had after this process last patched it. */
+  private readonly nodeVersions = new Map<string, { rv: string; at: number }>();
 
   constructor(
     readonly kc: KubeConfig,
@@ -132,24 +141,67 @@ export class KubeClient {
     );
   }
 
-  /** Creates the Node on first registration, then merge-patches labels and status. */
-  async upsertNode(name: string, labels: Record<string, string>, status: object): Promise<WriteOutcome> {
-    const exists = await this.write(`node ${name} read`, () => this.core.readNode({ name }));
-    if (!exists.ok && exists.reason === 'NOT_FOUND') {
-      const created = await this.write(`node ${name} create`, () =>
-        this.core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } } }),
-      );
-      if (!created.ok && created.reason !== 'CONFLICT') return created;
-    } else if (!exists.ok) return exists;
-    else if (Object.keys(labels).length > 0) {
-      const l = await this.write(`node ${name} labels`, () =>
-        this.core.patchNode({ name, body: { metadata: { labels } } }, merge),
-      );
+  /**
+   * Creates the Node on first registration, then merge-patches labels and status — but only what
+   * differs from `current` (the sync controller's watch cache of the Node, or a read when it has
+   * none): every edge re-reports its status on each (re)connect, and after a cloud restart ten
+   * thousand of them do at once (issue 12 reconnect storm). A status equal to the stored one but
+   * for heartbeat times is left out while the stored heartbeat is younger than
+   * `heartbeatRefreshMs`, as the kubelet reports unchanged status only every
+   * nodeStatusReportFrequency (5 min; the Lease is the heartbeat).
+   */
+  async upsertNode(
+    name: string,
+    labels: Record<string, string>,
+    status: object,
+    opts: { current?: KubernetesObject | undefined; heartbeatRefreshMs?: number } = {},
+  ): Promise<WriteOutcome> {
+    let node = opts.current;
+    if (node === undefined) {
+      this.count(`node ${name} read`);
+      try {
+        node = await this.core.readNode({ name });
+      } catch (e) {
+        const read = classify(e, `node ${name} read`);
+        if (read.ok || read.reason !== 'NOT_FOUND') return read;
+        const created = await this.write(`node ${name} create`, () =>
+          this.core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } } }),
+        );
+        if (!created.ok && created.reason !== 'CONFLICT') return created;
+        // Created now (or meanwhile): its labels are set, its status is empty.
+        node = created.ok ? { metadata: { name, labels } } : undefined;
+      }
+    }
+    // A cache that has not yet seen our own last write of this Node could hide a change (a status
+    // flapping back): trust it at the version that write produced, or once the write is old
+    // enough for any watch to have delivered it (others' writes meanwhile only cost a patch).
+    const written = this.nodeVersions.get(name);
+    const trusted =
+      node !== undefined &&
+      (written === undefined ||
+        node.metadata?.resourceVersion === written.rv ||
+        Date.now() - written.at > 30_000);
+    const remember = (n: { metadata?: { resourceVersion?: string } }): void => {
+      const rv = n.metadata?.resourceVersion;
+      if (rv === undefined) this.nodeVersions.delete(name);
+      else this.nodeVersions.set(name, { rv, at: Date.now() });
+    };
+    if (node === undefined || !labelsPresent(node, labels)) {
+      const l = await this.write(`node ${name} labels`, async () => {
+        remember(await this.core.patchNode({ name, body: { metadata: { labels } } }, merge));
+      });
       if (!l.ok) return l;
     }
-    return this.write(`node ${name} status`, () =>
-      this.core.patchNodeStatus({ name, body: { status } }, merge),
-    );
+    if (
+      trusted &&
+      statusUnchanged((node as { status?: unknown }).status, status, opts.heartbeatRefreshMs ?? 240_000)
+    ) {
+      this.skippedNodeWrites++;
+      return { ok: true };
+    }
+    return this.write(`node ${name} status`, async () => {
+      remember(await this.core.patchNodeStatus({ name, body: { status } }, merge));
+    });
   }
 
   /**
@@ -190,6 +242,7 @@ export class KubeClient {
   }
 
   private async write(what: string, op: () => Promise<unknown>): Promise<WriteOutcome> {
+    this.count(what);
     try {
       await op();
       return { ok: true };
@@ -197,6 +250,95 @@ export class KubeClient {
       return classify(e, what);
     }
   }
+
+  /** Counts a request by its operation: the `what` without the object's name ("node labels"). */
+  private count(what: string): void {
+    const parts = what.split(' ');
+    const op = what.startsWith('event ')
+      ? 'event create'
+      : parts.length > 2
+        ? `${parts[0] ?? ''} ${parts.slice(2).join(' ')}`
+        : what;
+    this.requests.set(op, (this.requests.get(op) ?? 0) + 1);
+  }
+}
+
+function labelsPresent(node: KubernetesObject, labels: Record<string, string>): boolean {
+  const have = node.metadata?.labels ?? {};
+  return Object.entries(labels).every(([k, v]) => have[k] === v);
+}
+
+const TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$/;
+
+/** JSON as the API server sent it: Date instances of listed objects back to RFC 3339, no zero fraction. */
+function plain(v: unknown): unknown {
+  if (v === undefined) return undefined;
+  return JSON.parse(JSON.stringify(v), (_k, x: unknown) =>
+    typeof x === 'string' && TIMESTAMP.test(x) ? x.replace(/\.0+Z$/, 'Z') : x,
+  ) as unknown;
+}
+
+/** Conditions without their heartbeat times, which change at every report by construction. */
+function withoutHeartbeats(v: unknown): unknown {
+  if (!Array.isArray(v)) return v;
+  return v.map((c: unknown) => {
+    if (c === null || typeof c !== 'object') return c;
+    const { lastHeartbeatTime: _h, ...rest } = c as Record<string, unknown>;
+    return rest;
+  });
+}
+
+/**
+ * Whether merge-patching `patch` into `stored` would change nothing but condition heartbeat
+ * times, and the stored heartbeat (of Ready) is younger than `refreshMs`. Unknown → false.
+ */
+export function statusUnchanged(
+  stored: unknown,
+  patch: object,
+  refreshMs: number,
+  now = Date.now(),
+): boolean {
+  const cur = plain(stored);
+  if (cur === null || typeof cur !== 'object') return false;
+  const conds = (cur as { conditions?: unknown }).conditions;
+  const ready = Array.isArray(conds)
+    ? (conds as { type?: unknown; lastHeartbeatTime?: unknown }[]).find((c) => c.type === 'Ready')
+    : undefined;
+  const beat = typeof ready?.lastHeartbeatTime === 'string' ? Date.parse(ready.lastHeartbeatTime) : NaN;
+  if (!(now - beat < refreshMs)) return false;
+  return mergeIsNoop(cur as Record<string, unknown>, plain(patch) as Record<string, unknown>, true);
+}
+
+/** RFC 7386: objects merge key by key, anything else (arrays included) replaces. */
+function mergeIsNoop(cur: Record<string, unknown>, patch: Record<string, unknown>, top = false): boolean {
+  for (const [k, p] of Object.entries(patch)) {
+    const c = cur[k];
+    if (p === null) {
+      if (c !== undefined) return false;
+      continue;
+    }
+    if (typeof p === 'object' && !Array.isArray(p)) {
+      if (c === null || typeof c !== 'object' || Array.isArray(c)) return false;
+      if (!mergeIsNoop(c as Record<string, unknown>, p as Record<string, unknown>)) return false;
+      continue;
+    }
+    const [a, b] = top && k === 'conditions' ? [withoutHeartbeats(c), withoutHeartbeats(p)] : [c, p];
+    if (stable(a) !== stable(b)) return false;
+  }
+  return true;
+}
+
+function stable(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
 }
 
 function statusOf(e: unknown): number | undefined {

@@ -1,1 +1,7 @@
-export { KubeClient, loadKubeConfig, type WatchedResource, type WriteOutcome } from './client.js';
+export {
+  KubeClient,
+  loadKubeConfig,
+  statusUnchanged,
+  type WatchedResource,
+  type WriteOutcome,
+} from './client.js';

@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { errorMessage, type Logger, type Registry } from '../../common/index.js';
 import {
+  CLOUD_FEATURES,
   keyId,
   type Envelope,
   type InventoryItem,
@@ -17,6 +18,7 @@ import { parseDeviceStatusPayload } from '../../devices/index.js';
 import { DeviceStatusLimiter } from './device-status.js';
 import { NodeQueue, type Desired, type NodeQueueOptions } from './node-queue.js';
 import { OwnershipIndex, nodeKey, type PodLike } from './ownership.js';
+import { LeaseRenewer, type LeaseRenewerConfig } from './leases.js';
 import { answerServiceAccountToken } from './tokens.js';
 import { plainObject, syncVersion } from './version.js';
 
@@ -115,6 +117,13 @@ export interface SyncControllerOptions {
   readonly maxConcurrentWrites?: number;
   /** How often queues are checked for retransmissions. */
   readonly tickMs?: number;
+  /**
+   * The cloud renews node Leases from link liveness and tells edges so (`leaseByCloud`, issue 12).
+   * Absent: off — edges renew through the channel, as before (tests that tune edge lease timing).
+   */
+  readonly leases?: LeaseRenewerConfig;
+  /** Unchanged Node status is re-written at most this often (default 4 min, below the edge's 5 min report). */
+  readonly nodeHeartbeatRefreshMs?: number;
 }
 
 type Cache = ReturnType<KubeClient['informer']>;
@@ -143,6 +152,8 @@ export class SyncController implements HubHandler {
   /** Extra upstream handlers (devices…) by write type. */
   private readonly statusHandlers = new Map<string, (s: EdgeSession, m: Status) => Promise<WriteOutcome>>();
   private readonly deviceLimiter: DeviceStatusLimiter | undefined;
+  /** Lease renewal from link liveness; undefined when off. */
+  readonly leases: LeaseRenewer | undefined;
 
   constructor(
     private readonly kube: KubeClient,
@@ -170,6 +181,11 @@ export class SyncController implements HubHandler {
             : { writesPerSecond: opts.deviceStatusPerSecond }),
         },
       );
+    const leases =
+      opts.leases === undefined
+        ? undefined
+        : new LeaseRenewer(opts.leases, kube, hub, log.child({ component: 'leases' }), registry);
+    this.leases = leases?.enabled === true ? leases : undefined;
     const registers = [registry];
     const sum = (f: (q: NodeQueue) => number): number =>
       [...this.queues.values()].reduce((a, q) => a + f(q), 0);
@@ -265,6 +281,7 @@ export class SyncController implements HubHandler {
   async stop(): Promise<void> {
     clearInterval(this.ticker);
     this.deviceLimiter?.stop();
+    this.leases?.stop();
     await Promise.all([...this.caches.values()].map((c) => c.stop()));
     this.caches.clear();
   }
@@ -375,12 +392,18 @@ export class SyncController implements HubHandler {
 
   // ── sessions (HubHandler) ────────────────────────────────────────────────────────────
 
+  welcomeFeatures(): readonly string[] {
+    return this.leases === undefined ? [] : [CLOUD_FEATURES.leaseByCloud];
+  }
+
   sessionOpened(s: EdgeSession): void {
     this.queueOf(s.node).disconnected();
     this.inventories.set(s.node, []);
+    this.leases?.sessionOpened(s);
   }
 
   sessionClosed(s: EdgeSession, _reason: CloseReason): void {
+    this.leases?.sessionClosed(s);
     if (this.hub.session(s.node) !== undefined) return; // replaced: the new session owns the queue
     this.queues.get(s.node)?.disconnected();
     this.inventories.delete(s.node);
@@ -507,10 +530,19 @@ export class SyncController implements HubHandler {
         if (key.kind !== 'Node' || key.name !== s.node)
           return denied(`a node may only write its own Node status, not ${key.name}`);
         const meta = payload['metadata'] as { labels?: Record<string, string> } | undefined;
-        return this.kube.upsertNode(s.node, meta?.labels ?? {}, payload['status'] ?? {});
+        // The watch cache answers "what does the API server have" without a read (issue 12).
+        const current = this.caches.get('Node')?.get(s.node);
+        return this.kube.upsertNode(s.node, meta?.labels ?? {}, payload['status'] ?? {}, {
+          current,
+          ...(this.opts.nodeHeartbeatRefreshMs === undefined
+            ? {}
+            : { heartbeatRefreshMs: this.opts.nodeHeartbeatRefreshMs }),
+        });
       }
       case 'lease':
+        // Older edges still renew through the channel (NodeRestriction: only their own Lease).
         if (key.name !== s.node) return denied(`a node may only renew its own Lease, not ${key.name}`);
+        this.leases?.edgeRenewed(s);
         return this.kube.renewLease(s.node, payload);
       case 'event': {
         const ns = key.namespace ?? 'default';

@@ -69,7 +69,7 @@ export interface LinkHandler {
 export type LinkState = 'idle' | 'connecting' | 'online' | 'backoff' | 'stopped';
 
 export interface LinkEvents {
-  online: [{ node: NodeName; session: string; settings: SessionSettings }];
+  online: [{ node: NodeName; session: string; settings: SessionSettings; features: readonly string[] }];
   offline: [{ reason: string }];
   /** The cloud refused the connection (HTTP status and its reason), e.g. an expired certificate. */
   refused: [{ status: number; reason: string }];
@@ -92,6 +92,7 @@ export class Link extends EventEmitter<LinkEvents> {
   private pollTimer: NodeJS.Timeout | undefined;
   private heartbeat: Heartbeat | undefined;
   private settings: SessionSettings | undefined;
+  private features: readonly string[] = [];
   /** outbox ids sent on this connection → when */
   private readonly inflight = new Map<string, number>();
   private handler: LinkHandler | undefined;
@@ -168,6 +169,10 @@ export class Link extends EventEmitter<LinkEvents> {
   }
   get rtt(): { rttMs: number; skewMs: number } | undefined {
     return this.lastRtt;
+  }
+  /** The feature flags of the cloud's last welcome (protocol CLOUD_FEATURES); [] before the first. */
+  get cloudFeatures(): readonly string[] {
+    return this.features;
   }
 
   start(): Promise<void> {
@@ -325,6 +330,7 @@ export class Link extends EventEmitter<LinkEvents> {
 
   private onWelcome(env: Envelope<'welcome'>): void {
     this.settings = env.settings;
+    this.features = env.features ?? [];
     this.stateValue = 'online';
     this.backoff.reset();
     this.counters.connects++;
@@ -342,7 +348,12 @@ export class Link extends EventEmitter<LinkEvents> {
     });
     this.heartbeat.start();
     this.log.info({ session: env.session, node: env.node }, 'link online');
-    this.emit('online', { node: env.node, session: env.session, settings: env.settings });
+    this.emit('online', {
+      node: env.node,
+      session: env.session,
+      settings: env.settings,
+      features: this.features,
+    });
     this.pump();
   }
 

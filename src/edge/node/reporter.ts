@@ -40,6 +40,11 @@ export interface NodeReporterDeps {
   /** e.g. "containerd://1.6.20"; undefined while the runtime is unreachable. */
   readonly runtimeVersion: () => Promise<string | undefined>;
   readonly online: () => boolean;
+  /**
+   * True while the session's cloud renews the Lease itself (welcome feature `leaseByCloud`,
+   * issue 12): the reporter then queues no `lease` writes. Absent: the edge always renews.
+   */
+  readonly leaseByCloud?: () => boolean;
   readonly outbox: NodeOutbox;
   readonly kick?: () => void;
   readonly conditionSources?: readonly ConditionSource[];
@@ -53,7 +58,8 @@ export interface NodeReporterDeps {
 /**
  * Registration and heartbeat (DESIGN §3): the Node's labels and status and its Lease in
  * kube-node-lease, written through the channel's outbox. The lease is renewed only while
- * connected — a renewal queued offline would claim liveness the cloud could not see.
+ * connected — a renewal queued offline would claim liveness the cloud could not see — and not at
+ * all when the cloud renews it from the link's liveness (`leaseByCloud`).
  */
 export class NodeReporter {
   readonly name = 'node-reporter';
@@ -112,7 +118,8 @@ export class NodeReporter {
   }
 
   renewLease(): void {
-    if (!this.deps.online()) return;
+    // An older cloud does not offer leaseByCloud: then the edge keeps renewing (negotiation, issue 12).
+    if (!this.deps.online() || this.deps.leaseByCloud?.() === true) return;
     this.deps.outbox.enqueue(
       {
         group: 'coordination.k8s.io',
