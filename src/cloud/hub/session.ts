@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { Logger } from '../../common/index.js';
+import { Heartbeat, type Logger } from '../../common/index.js';
 import {
   encode,
   messageId,
@@ -11,14 +11,6 @@ import {
   type SessionId,
   type SessionSettings,
 } from '../../protocol/index.js';
-import type { KeepaliveMember, KeepaliveWheel } from './keepalive.js';
-
-/** What a session shares with its hub: the keepalive timer and the live byte counters. */
-export interface SessionHooks {
-  readonly keepalive: KeepaliveWheel;
-  /** bytes of a frame as it is sent (tether_hub_bytes_out_total counts as it happens) */
-  readonly sent: (bytes: number) => void;
-}
 
 export type CloseReason = 'replaced' | 'peer-closed' | 'keepalive' | 'protocol' | 'slow' | 'shutdown';
 
@@ -94,7 +86,6 @@ export class EdgeSession {
     const env = { v: PROTOCOL_VERSION, id: messageId(randomUUID()), ts: Date.now(), ...body } as Envelope;
     const bytes = encode(env);
     this.bytesOut += bytes.byteLength;
-    this.hooks.sent(bytes.byteLength);
     this.ws.send(bytes);
     return true;
   }
@@ -124,7 +115,7 @@ export class EdgeSession {
   private finish(reason: CloseReason): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
-    this.hooks.keepalive.remove(this);
+    this.heartbeat.stop();
     this.onClose(this, reason);
   }
 }
