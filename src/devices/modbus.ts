@@ -1,4 +1,3 @@
-import ModbusRTUDefault from 'modbus-serial';
 import { errorMessage } from '../common/index.js';
 import { DeviceError } from './errors.js';
 import { modelProperty, withTimeout, type Mapper, type MapperDevice, type MapperHealth } from './mapper.js';
@@ -6,9 +5,17 @@ import { decodeRegisters, encodeRegisters, registerCount } from './modbus-codec.
 import type { ModbusVisitor } from './types.js';
 import type { Value } from './values.js';
 
-// Under module nodenext the CJS default export is typed as the module namespace; the value is the class.
 type ModbusClient = InstanceType<typeof import('modbus-serial').default>;
-const ModbusRTU = ModbusRTUDefault as unknown as new () => ModbusClient;
+type ModbusCtor = new () => ModbusClient;
+
+// modbus-serial (with serialport and its native bindings) is ~15 MiB of RSS: loaded on the first
+// connect of a Modbus device, not when the devices component is imported (issue 12 footprint).
+let modbusCtor: Promise<ModbusCtor> | undefined;
+function loadModbus(): Promise<ModbusCtor> {
+  // Under module nodenext the CJS default export is typed as the module namespace; the value is the class.
+  modbusCtor ??= import('modbus-serial').then((m) => m.default as unknown as ModbusCtor);
+  return modbusCtor;
+}
 
 /**
  * Modbus TCP mapper (issue 9): holding/input registers, coils, discrete inputs; int16, uint16,
@@ -41,6 +48,8 @@ export class ModbusMapper implements Mapper {
   }
 
   private async ensure(): Promise<ModbusClient> {
+    // first, so that a close() while the library loads is seen by the check below
+    const ModbusRTU = await loadModbus();
     if (this.closed) throw new DeviceError('DEVICE_CLOSED', `${this.device.id}: mapper closed`);
     if (this.client?.isOpen === true) return this.client;
     this.drop();

@@ -1,4 +1,4 @@
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { ConfigError, errorMessage, type Logger } from '../common/index.js';
 import { DeviceError } from './errors.js';
@@ -76,6 +76,8 @@ export class MapperRunner {
   }
 
   async start(): Promise<void> {
+    // loaded here, not at import: `tether` commands that only read the devices types stay light (issue 12)
+    const { connectAsync } = await import('mqtt');
     const client = await connectAsync(this.config.busUrl, {
       protocolVersion: 4,
       clientId: `tether-mapper-${this.config.protocol}-${this.config.nodeName}-${String(process.pid)}`,
