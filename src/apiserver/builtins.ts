@@ -92,7 +92,16 @@ export function builtinResources(): ResourceInfo[] {
       createOnUpdate: true,
     }),
     r('', 'v1', 'events', 'Event', true, { shortNames: ['ev'], createOnUpdate: true }),
-    r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
+    r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, {
+      shortNames: ['sa'],
+      subresources: [
+        {
+          name: 'token',
+          kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
+          verbs: ['create'],
+        },
+      ],
+    }),
     r('coordination.k8s.io', 'v1', 'leases', 'Lease', true, { createOnUpdate: true }),
     r('apps', 'v1', 'deployments', 'Deployment', true, {
       shortNames: ['deploy'],

@@ -23,7 +23,17 @@ export interface ScalePaths {
 }
 
 export interface SubresourceInfo {
-  name: 'status' | 'scale' | 'binding' | 'eviction' | 'finalize' | 'log' | 'exec' | 'attach' | 'portforward';
+  name:
+    | 'status'
+    | 'scale'
+    | 'binding'
+    | 'eviction'
+    | 'finalize'
+    | 'log'
+    | 'exec'
+    | 'attach'
+    | 'portforward'
+    | 'token';
   kind: { group: string; version: string; kind: string };
   verbs: Verb[];
 }

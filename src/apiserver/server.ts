@@ -59,6 +59,7 @@ import { parseRequest, type ResourceRequest } from './requestinfo.js';
 import { ResourceTable, type ResourceInfo } from './resources.js';
 import { writeError, writeJson, writeText } from './respond.js';
 import { namespaceKey, ObjectStore } from './store.js';
+import { loadOrCreateSigningKeys, ServiceAccounts } from './serviceaccounts.js';
 import { SqliteStorage, StorageCompactor } from './storage/index.js';
 
 export const SERVER_VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.0-tether.0.1.0' } as const;
@@ -83,6 +84,7 @@ interface Running {
   abort: AbortController;
   openapi: OpenApiDocs;
   kubelet: KubeletClient;
+  serviceAccounts: ServiceAccounts;
 }
 
 interface Metrics {
@@ -187,6 +189,22 @@ export class ApiServer implements Component {
         ['system:masters'],
       );
       const authn = new Authenticator(c.tokens, this.tokensFile);
+      // Service accounts: TokenRequest, token authentication, pod admission, per-namespace objects.
+      const serviceAccounts = new ServiceAccounts(
+        store,
+        table,
+        loadOrCreateSigningKeys(join(c.dataDir, 'pki')),
+        pkiCa.certPem,
+        this.logger,
+      );
+      store.admitCreate = (r, ns, name, o) =>
+        r.group === '' && r.resource === 'pods' && ns !== undefined
+          ? serviceAccounts.admitPod(ns, name, o)
+          : { ok: true, value: undefined };
+      store.onWrite((r, type, o) => {
+        serviceAccounts.onWrite(r, type, o);
+      });
+      serviceAccounts.ensureAll();
       const abort = new AbortController();
       const handler = (req: IncomingMessage, res: ServerResponse): void => {
         void this.handle(req, res).catch((e: unknown) => {
@@ -241,6 +259,7 @@ export class ApiServer implements Component {
         abort,
         openapi: new OpenApiDocs(table),
         kubelet: { ...kubelet, proxy: c.kubeletProxy },
+        serviceAccounts,
       };
       await compactor.start();
       await this.writeAdminKubeconfig();
@@ -369,7 +388,7 @@ export class ApiServer implements Component {
         );
       this.logger.debug({ method: req.method, url: req.url, code: res.statusCode }, 'request');
     });
-    const user = run.authn.authenticate(req);
+    const user = await authenticate(run, req);
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (user === null || (user === undefined && !isPublicPath(path))) {
       req.resume();
@@ -441,6 +460,21 @@ export class ApiServer implements Component {
       return;
     }
     if (
+      info.subresource === 'token' &&
+      r.group === '' &&
+      r.resource === 'serviceaccounts' &&
+      info.name !== '' &&
+      run !== undefined
+    ) {
+      if (info.verb !== 'create') {
+        ctx.req.resume();
+        writeError(ctx.res, Errors.methodNotAllowed());
+        return;
+      }
+      await run.serviceAccounts.handleTokenRequest(ctx);
+      return;
+    }
+    if (
       ['exec', 'attach', 'portforward'].includes(info.subresource) &&
       r.group === '' &&
       r.resource === 'pods'
@@ -460,6 +494,13 @@ export class ApiServer implements Component {
 
   /** exec/attach/portforward: authenticate and authorize like any request, then splice to the kubelet. */
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    void this.upgrade(req, socket, head).catch((e: unknown) => {
+      this.logger.error({ err: errorMessage(e), url: req.url }, 'upgrade failed');
+      socket.destroy();
+    });
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const run = this.running;
     const fail = (e: ApiError): void => {
       const body = JSON.stringify(e.toStatus());
@@ -486,7 +527,7 @@ export class ApiServer implements Component {
       fail(Errors.pathNotFound());
       return;
     }
-    const user = run.authn.authenticate(req);
+    const user = await authenticate(run, req);
     if (user === null || user === undefined) {
       fail(Errors.unauthorized());
       return;
@@ -668,6 +709,18 @@ export class ApiServer implements Component {
     }
     writeError(res, Errors.pathNotFound());
   }
+}
+
+/**
+ * Client certificate or static token first; then a bearer token may be a service-account
+ * JWT this server issued. undefined = anonymous, null = credentials presented but invalid.
+ */
+async function authenticate(run: Running, req: IncomingMessage): Promise<UserInfo | null | undefined> {
+  const user = run.authn.authenticate(req);
+  if (user !== null) return user;
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (token === undefined) return null;
+  return (await run.serviceAccounts.authenticate(token)) ?? null;
 }
 
 /** Paths upstream serves to anyone (system:public-info-viewer). */

@@ -247,6 +247,14 @@ export class ObjectStore {
     trackUpdate({ old, obj: o, shape: shapeFor(r), scope: scopeFor(r, subresource), writer: opts.writer });
   }
 
+  /** Mutating/validating admission of a create after NamespaceLifecycle (ServiceAccount); set by the server. */
+  admitCreate: (
+    r: ResourceInfo,
+    namespace: string | undefined,
+    requestName: string,
+    o: JsonObject,
+  ) => Result<void, ApiError> = () => ok(undefined);
+
   /** Extra validation hook for special types (CRDs); set by the server. */
   extraValidate: (r: ResourceInfo, o: JsonObject) => StatusCause[] = () => [];
 
@@ -281,6 +289,8 @@ export class ObjectStore {
     if (!decoded.ok) return decoded;
     let generated = false;
     const gen = str(meta['generateName']);
+    // Admission sees the request's name: generateName until the registry generates one.
+    const requestName = (str(meta['name']) ?? '') === '' ? (gen ?? '') : (str(meta['name']) ?? '');
     if ((str(meta['name']) ?? '') === '' && gen !== undefined && gen !== '') {
       meta['name'] = generateName(gen);
       generated = true;
@@ -288,6 +298,8 @@ export class ObjectStore {
     const name = str(meta['name']) ?? '';
     const nsOk = this.checkNamespace(r, namespace, name);
     if (!nsOk.ok) return nsOk;
+    const admitted = this.admitCreate(r, namespace, requestName, o);
+    if (!admitted.ok) return admitted;
     const requestedManaged = meta['managedFields'];
     prepareCreateMeta(r, o, namespace);
     prepareForCreate(r, o);
