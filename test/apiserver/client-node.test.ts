@@ -100,7 +100,8 @@ describe('apiserver client-node', () => {
         .list()
         .map((o) => o.metadata?.name)
         .sort(),
-    ).toEqual(['first', 'second']);
+      // kube-root-ca.crt: the root CA publisher's ConfigMap, in every namespace as upstream.
+    ).toEqual(['first', 'kube-root-ca.crt', 'second']);
     expect(errorsBeforeStop).toEqual([]);
   });
 });

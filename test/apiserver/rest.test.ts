@@ -254,7 +254,11 @@ describe('apiserver rest', () => {
         L,
         configMap(`c${i}`, {}, { idx: String(i), parity: i % 2 === 0 ? 'even' : 'odd' }),
       );
-    const names = (r: any): string[] => (r.body.items as any[]).map((i: any) => String(i.metadata.name));
+    // Every namespace also holds kube-root-ca.crt (root CA publisher, as upstream): not compared.
+    const names = (r: any): string[] =>
+      (r.body.items as any[])
+        .map((i: any) => String(i.metadata.name))
+        .filter((n) => n !== 'kube-root-ca.crt');
     expect(names(await api(s, 'GET', `${L}?labelSelector=parity%3Deven`))).toEqual(['c0', 'c2', 'c4', 'c6']);
     expect(names(await api(s, 'GET', `${L}?labelSelector=parity!%3Deven`))).toEqual(['c1', 'c3', 'c5']);
     expect(names(await api(s, 'GET', `${L}?labelSelector=idx%20in%20(1,2)`))).toEqual(['c1', 'c2']);
@@ -272,7 +276,7 @@ describe('apiserver rest', () => {
     );
     const p1 = await api(s, 'GET', `${L}?limit=3`);
     expect(names(p1)).toEqual(['c0', 'c1', 'c2']);
-    expect(p1.body.metadata.remainingItemCount).toBe(4);
+    expect(p1.body.metadata.remainingItemCount).toBe(5); // c3–c6 and kube-root-ca.crt
     await api(s, 'POST', L, configMap('c9'));
     const p2 = await api(s, 'GET', `${L}?limit=3&continue=${encodeURIComponent(p1.body.metadata.continue)}`);
     expect(names(p2)).toEqual(['c3', 'c4', 'c5']);
@@ -371,7 +375,7 @@ describe('apiserver rest', () => {
     const dc = await api(s, 'DELETE', '/api/v1/namespaces/dc/configmaps?labelSelector=del%3Dyes');
     expect(dc.status).toBe(200);
     const left = await api(s, 'GET', '/api/v1/namespaces/dc/configmaps');
-    expect(left.body.items.map((i: any) => String(i.metadata.name))).toEqual(['c']);
+    expect(left.body.items.map((i: any) => String(i.metadata.name))).toEqual(['c', 'kube-root-ca.crt']);
   });
 
   it('apiserver rest — eviction deletes a pod like a delete; unknown paths and verbs answer like upstream', async () => {
