@@ -156,6 +156,7 @@ export async function startCloud(cfg: CloudConfig): Promise<RunningCloud> {
               clientCaPem: readFileSync(sc.clientCAFile, 'utf8'),
             },
             redirect: sc.redirect,
+            maxPerNode: sc.maxPerNode,
             ...(sc.advertisePort === undefined ? {} : { advertisePort: sc.advertisePort }),
           },
           hub,

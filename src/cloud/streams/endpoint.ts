@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { certInfo, ConfigError, errorMessage, type Logger, type Registry } from '../../common/index.js';
 import { nodeName, uid as toUid, type LogsOptions, type StreamTarget } from '../../protocol/index.js';
 import type { PodLocator } from './locate.js';
-import type { StreamRelay } from './relay.js';
+import { StreamLimitError, type StreamRelay } from './relay.js';
 import {
   SPDY_EXEC_PROTOCOLS,
   SPDY_PORTFORWARD_PROTOCOL,
@@ -272,7 +272,9 @@ export class StreamEndpoint {
     });
     if (!r.ok) {
       clearTimeout(timer);
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+      res.writeHead(r.error instanceof StreamLimitError ? 429 : 503, {
+        'content-type': 'text/plain; charset=utf-8',
+      });
       res.end(r.error.message);
       return;
     }
@@ -323,6 +325,13 @@ export class StreamEndpoint {
       return;
     }
     const node = nodeName(where.node);
+    // refuse before the upgrade, so the client sees 429 rather than an error on an open stream
+    const limit = this.relay.atLimit(node);
+    if (limit !== undefined) {
+      this.metrics.requests.inc({ kind, outcome: 'limit' });
+      fail(429, limit.message);
+      return;
+    }
     const log = this.log.child({ node, pod: `${ns}/${pod}`, kind });
     if (kind === 'portForward') {
       const ports = q

@@ -23,6 +23,7 @@ export {
   StreamRelay,
   RelayStream,
   StreamOpenError,
+  StreamLimitError,
   MAX_CHUNK,
   DEFAULT_WINDOW,
   type StreamSink,
@@ -45,6 +46,8 @@ export const CloudStreamsConfigSchema = z.object({
   redirectChain: z.string().min(1).max(28).default('TETHER-STREAMS'),
   /** An open the edge must answer (stdin credit, a finite log) fails after this long in silence. */
   answerTimeoutMs: z.number().int().min(100).default(30_000),
+  /** Streams open at once per edge node; more get 429 (the edge's own limit is 64 too). */
+  maxPerNode: z.number().int().min(1).max(10_000).default(64),
   window: z
     .number()
     .int()
@@ -79,6 +82,7 @@ export class CloudStreams {
     this.relay = new StreamRelay(hub, log.child({ part: 'relay' }), registry, {
       window: this.cfg.window,
       answerTimeoutMs: this.cfg.answerTimeoutMs,
+      maxPerNode: this.cfg.maxPerNode,
     });
     hub.setStreamHandler(this.relay);
     const locator = 'locate' in kube ? kube : kubePodLocator(kube);

@@ -27,6 +27,11 @@ export class StreamOpenError extends TetherError {
   readonly code = 'STREAM_OPEN_FAILED';
 }
 
+/** Contract §6: a node carries at most `maxPerNode` streams; the client gets 429, not a queue. */
+export class StreamLimitError extends TetherError {
+  readonly code = 'STREAM_LIMIT';
+}
+
 /** Where the bytes of one stream go (an HTTP response, a WebSocket, SPDY streams). */
 export interface StreamSink {
   /** Bytes from the edge; call `done` once the client took them: that returns their credit. */
@@ -227,6 +232,8 @@ export interface StreamRelayOptions {
   window?: number;
   /** How long an open that must be answered (stdin credit, finite logs) may stay unanswered. */
   answerTimeoutMs?: number;
+  /** Streams open at once per node (the edge enforces its own limit too). Default 64. */
+  maxPerNode?: number;
 }
 
 /**
@@ -239,6 +246,7 @@ export class StreamRelay {
   private seq = 0;
   private readonly window: number;
   private readonly answerTimeoutMs: number;
+  private readonly maxPerNode: number;
   private readonly metrics;
 
   constructor(
@@ -249,6 +257,7 @@ export class StreamRelay {
   ) {
     this.window = opts.window ?? DEFAULT_WINDOW;
     this.answerTimeoutMs = opts.answerTimeoutMs ?? 30_000;
+    this.maxPerNode = opts.maxPerNode ?? 64;
     const registers = [registry];
     this.metrics = {
       open: new Gauge({
@@ -273,6 +282,11 @@ export class StreamRelay {
         labelNames: ['reason'],
         registers,
       }),
+      refused: new Counter({
+        name: 'tether_streams_refused_total',
+        help: 'Stream opens refused because the node had its maximum of concurrent streams',
+        registers,
+      }),
       bytes: new Counter({
         name: 'tether_streams_bytes_total',
         help: 'Stream payload bytes relayed, by direction',
@@ -282,19 +296,32 @@ export class StreamRelay {
     };
   }
 
-  /** Opens a stream on the node's current session; an error value when the node is not connected. */
+  /** The error an open would get for the node's stream limit, checked before an upgrade too. */
+  atLimit(node: NodeName): StreamLimitError | undefined {
+    const session = this.hub.session(node);
+    const open = session === undefined ? 0 : (this.bySession.get(session.id)?.size ?? 0);
+    if (open < this.maxPerNode) return undefined;
+    this.metrics.refused.inc();
+    return new StreamLimitError(
+      `too many concurrent streams to the edge node "${node}" (limit ${String(this.maxPerNode)}); try again later`,
+    );
+  }
+
+  /** Opens a stream on the node's current session; an error value when the node is not connected or at its limit. */
   open(
     node: NodeName,
     target: StreamTarget,
     what: StreamWhat,
     sink: StreamSink,
-  ): { ok: true; stream: RelayStream } | { ok: false; error: StreamOpenError } {
+  ): { ok: true; stream: RelayStream } | { ok: false; error: StreamOpenError | StreamLimitError } {
     const session = this.hub.session(node);
     if (session?.isOpen !== true)
       return {
         ok: false,
         error: new StreamOpenError(`the edge node "${node}" is not connected to the cloud`),
       };
+    const limit = this.atLimit(node);
+    if (limit !== undefined) return { ok: false, error: limit };
     const id = streamId(`s${String(++this.seq)}`);
     let streams = this.bySession.get(session.id);
     if (streams === undefined) {

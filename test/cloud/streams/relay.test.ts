@@ -6,6 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import type { ClientRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -349,6 +350,7 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
         port: streamPort,
         // The edge CA is trusted too, so the refusal of edge certificates is by identity, not by chain.
         answerTimeoutMs: 2000,
+        maxPerNode: 6,
         tls: {
           certPem: serving.certPem,
           keyPem: serving.keyPem,
@@ -659,6 +661,53 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
     expect(child.exitCode).toBeNull();
     child.kill('SIGINT');
     await new Promise((r) => child.once('exit', r));
+  }, 60_000);
+
+  it('streams — a node carries at most maxPerNode streams: the next open gets 429 (logs and exec), a closed one frees a slot', async () => {
+    const held: ClientRequest[] = [];
+    const follow = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: streams.endpoint.port,
+            path: '/containerLogs/default/pb/c?follow=true',
+            cert: kubelet.certPem,
+            key: kubelet.keyPem,
+            rejectUnauthorized: false,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', (e) => {
+          if (!req.destroyed) reject(e);
+        });
+        req.end();
+        held.push(req);
+      });
+    try {
+      for (let i = 0; i < 6; i++) expect(await follow()).toBe(200);
+      const refused = await get('/containerLogs/default/pb/c', kubelet);
+      expect(refused.status).toBe(429);
+      expect(refused.body).toContain('too many concurrent streams to the edge node "edge-b" (limit 6)');
+      // an upgrade is refused before it happens, so kubectl reports it and exits non-zero
+      const exec = await kc(['exec', 'pb', '--', 'echo', 'hi']);
+      expect(exec.code).not.toBe(0);
+      expect(exec.stderr).toContain('too many concurrent streams');
+      // the limit is per node: edge-a is unaffected
+      expect((await get('/containerLogs/default/p1/c', kubelet)).status).toBe(200);
+      held[0]?.destroy();
+      await eventually(
+        async () => (await get('/containerLogs/default/pb/c', kubelet)).status === 200,
+        'a slot freed by the closed stream',
+      );
+      const m = await registry.getSingleMetric('tether_streams_refused_total')?.get();
+      expect(m?.values[0]?.value ?? 0).toBeGreaterThanOrEqual(2);
+    } finally {
+      for (const r of held) r.destroy();
+    }
   }, 60_000);
 
   it('streams — a link drop ends the node’s streams with an error the user can read', async () => {
