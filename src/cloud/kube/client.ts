@@ -53,8 +53,8 @@ export class KubeClient {
   readonly requests = new Map<string, number>();
   /** Node status patches left out because the API server already had that status (issue 12). */
   skippedNodeWrites = 0;
-  /** resourceVersion each Node had after this process last patched it. */
-  private readonly nodeVersions = new Map<string, { rv: string; at: number }>();
+  /** Digest of the Node status this process last wrote, per node (a few dozen bytes each). */
+  private readonly nodeWrites = new Map<string, string>();
 
   constructor(
     readonly kc: KubeConfig,
@@ -172,36 +172,31 @@ export class KubeClient {
         node = created.ok ? { metadata: { name, labels } } : undefined;
       }
     }
-    // A cache that has not yet seen our own last write of this Node could hide a change (a status
-    // flapping back): trust it at the version that write produced, or once the write is old
-    // enough for any watch to have delivered it (others' writes meanwhile only cost a patch).
-    const written = this.nodeVersions.get(name);
-    const trusted =
-      node !== undefined &&
-      (written === undefined ||
-        node.metadata?.resourceVersion === written.rv ||
-        Date.now() - written.at > 30_000);
-    const remember = (n: { metadata?: { resourceVersion?: string } }): void => {
-      const rv = n.metadata?.resourceVersion;
-      if (rv === undefined) this.nodeVersions.delete(name);
-      else this.nodeVersions.set(name, { rv, at: Date.now() });
-    };
     if (node === undefined || !labelsPresent(node, labels)) {
-      const l = await this.write(`node ${name} labels`, async () => {
-        remember(await this.core.patchNode({ name, body: { metadata: { labels } } }, merge));
-      });
+      const l = await this.write(`node ${name} labels`, () =>
+        this.core.patchNode({ name, body: { metadata: { labels } } }, merge),
+      );
       if (!l.ok) return l;
     }
+    // A cache that has not yet seen our own last write of this Node could hide a change (a status
+    // flapping back to what the cache still shows): skip only when the incoming status is also
+    // what this process last wrote, or when it wrote none (after a restart: the cache is a fresh list).
+    const digest = statusDigest(status, status);
+    const last = this.nodeWrites.get(name);
     if (
-      trusted &&
+      node !== undefined &&
+      (last === undefined || last === digest) &&
       statusUnchanged((node as { status?: unknown }).status, status, opts.heartbeatRefreshMs ?? 240_000)
     ) {
       this.skippedNodeWrites++;
       return { ok: true };
     }
-    return this.write(`node ${name} status`, async () => {
-      remember(await this.core.patchNodeStatus({ name, body: { status } }, merge));
-    });
+    const w = await this.write(`node ${name} status`, () =>
+      this.core.patchNodeStatus({ name, body: { status } }, merge),
+    );
+    if (w.ok) this.nodeWrites.set(name, digest);
+    else this.nodeWrites.delete(name);
+    return w;
   }
 
   /**
@@ -306,26 +301,61 @@ export function statusUnchanged(
     : undefined;
   const beat = typeof ready?.lastHeartbeatTime === 'string' ? Date.parse(ready.lastHeartbeatTime) : NaN;
   if (!(now - beat < refreshMs)) return false;
-  return mergeIsNoop(cur as Record<string, unknown>, plain(patch) as Record<string, unknown>, true);
+  return statusDigest(cur, patch) === statusDigest(patch, patch);
 }
 
-/** RFC 7386: objects merge key by key, anything else (arrays included) replaces. */
-function mergeIsNoop(cur: Record<string, unknown>, patch: Record<string, unknown>, top = false): boolean {
-  for (const [k, p] of Object.entries(patch)) {
-    const c = cur[k];
-    if (p === null) {
-      if (c !== undefined) return false;
-      continue;
-    }
-    if (typeof p === 'object' && !Array.isArray(p)) {
-      if (c === null || typeof c !== 'object' || Array.isArray(c)) return false;
-      if (!mergeIsNoop(c as Record<string, unknown>, p as Record<string, unknown>)) return false;
-      continue;
-    }
-    const [a, b] = top && k === 'conditions' ? [withoutHeartbeats(c), withoutHeartbeats(p)] : [c, p];
-    if (stable(a) !== stable(b)) return false;
+/**
+ * What a merge patch shaped like `shape` would replace in `status` (RFC 7386: objects merge key
+ * by key, anything else replaces), heartbeat times left out, as a stable string.
+ */
+export function statusDigest(status: unknown, shape: object): string {
+  return stable(project(plain(status), plain(shape), true));
+}
+
+function project(stored: unknown, shape: unknown, top: boolean): unknown {
+  if (shape === null || typeof shape !== 'object' || Array.isArray(shape)) return stored;
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return stored;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(shape as Record<string, unknown>)) {
+    const p = project((stored as Record<string, unknown>)[k], v, false);
+    out[k] =
+      top && k === 'conditions'
+        ? withoutHeartbeats(p)
+        : top && (k === 'capacity' || k === 'allocatable')
+          ? quantities(p)
+          : p;
   }
-  return true;
+  return out;
+}
+
+/** Resource lists compared by amount: the API server stores quantities canonically ("8140800Ki" → "7950Mi"). */
+function quantities(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>).map(([k, q]) => [
+      k,
+      typeof q === 'string' ? quantity(q) : q,
+    ]),
+  );
+}
+
+const QUANTITY = /^([+-]?)(\d*)(?:\.(\d*))?(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+const BINARY: Record<string, number> = { Ki: 1, Mi: 2, Gi: 3, Ti: 4, Pi: 5, Ei: 6 };
+const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+
+/** A Kubernetes quantity as an exact count of nano-units (a string); anything unparsable as itself. */
+export function quantity(q: string): string {
+  const m = QUANTITY.exec(q);
+  if (m === null || (m[2] === '' && (m[3] ?? '') === '')) return q;
+  const frac = m[3] ?? '';
+  const suffix = m[4] ?? '';
+  let n = BigInt(`${m[2] ?? ''}${frac}` || '0');
+  let pow10 = 9 - frac.length; // nano-units
+  const bin = BINARY[suffix];
+  if (bin !== undefined) n *= 1024n ** BigInt(bin);
+  else if (suffix !== '') pow10 += DECIMAL[suffix] ?? Number(suffix.slice(1));
+  const v = pow10 >= 0 ? n * 10n ** BigInt(pow10) : n / 10n ** BigInt(-pow10);
+  return `${m[1] === '-' && v !== 0n ? '-' : ''}${v.toString()}n`;
 }
 
 function stable(v: unknown): string {

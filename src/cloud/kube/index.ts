@@ -1,6 +1,8 @@
 export {
   KubeClient,
   loadKubeConfig,
+  quantity,
+  statusDigest,
   statusUnchanged,
   type WatchedResource,
   type WriteOutcome,
