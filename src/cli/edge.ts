@@ -395,7 +395,8 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
         },
         {
           logger: log.child({ component: 'api' }),
-          ...(cfg.api.metaserver ? { store, registry, nodeName: cfg.nodeName } : {}),
+          registry,
+          ...(cfg.api.metaserver ? { store, nodeName: cfg.nodeName } : {}),
           health: () => {
             try {
               return healthView(health.evaluate(), health.startupReport);

@@ -9,6 +9,7 @@ import {
   CertificateAuthority,
   certInfo,
   ConfigError,
+  errorMessage,
   LifecycleError,
   TetherError,
   type Component,
@@ -310,9 +311,32 @@ export class LocalApi implements Component {
         if (view === undefined) send(503, { error: 'Unavailable', message: 'health component not started' });
         else send(200, view);
         return;
+      case '/metrics':
+        // the agent's Prometheus metrics for a scraper on the edge host (the cloud reaches them
+        // through the API server's nodes/proxy instead: docs/monitoring.md)
+        if (this.deps.registry === undefined)
+          send(404, { error: 'NotFound', message: 'no metrics registry' });
+        else this.serveMetrics(this.deps.registry, res);
+        return;
       default:
-        send(404, { error: 'NotFound', message: `no such path ${path}; try /healthz, /health or /api` });
+        send(404, {
+          error: 'NotFound',
+          message: `no such path ${path}; try /healthz, /health, /metrics or /api`,
+        });
     }
+  }
+
+  private serveMetrics(registry: Registry, res: ServerResponse): void {
+    registry
+      .metrics()
+      .then((text) => {
+        res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+        res.end(text);
+      })
+      .catch((e: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`metrics collection failed: ${errorMessage(e)}`);
+      });
   }
 }
 

@@ -107,5 +107,17 @@ describe('edge/api in the edge composition root', () => {
     const token = (await readFile(path.join(dataDir, EDGE_FILES.apiToken), 'utf8')).trim();
     const hz = await fetch(`${httpUrl}/healthz`, { headers: { authorization: `Bearer ${token}` } });
     expect(await hz.text()).toBe('ok');
+    // the agent's Prometheus metrics on the same port and token (docs/monitoring.md)
+    const metrics = await fetch(`${httpUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    const text = await metrics.text();
+    for (const name of [
+      'tether_edge_link_online',
+      'tether_edge_outbox_depth',
+      'tether_process_resident_memory_bytes',
+    ])
+      expect(text).toMatch(new RegExp(`^${name} `, 'm'));
+    expect((await fetch(`${httpUrl}/metrics`)).status).toBe(401);
   });
 });
