@@ -59,6 +59,16 @@ export const ApiServerConfigSchema = z
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
       })
       .prefault({}),
+    serviceAccounts: z
+      .object({
+        /**
+         * Keep a `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap in every namespace
+         * (upstream: kube-controller-manager's serviceaccount and root-ca-cert-publisher
+         * controllers). Off only to compare the bare server with upstream's run without controllers.
+         */
+        perNamespaceObjects: z.boolean().default(true),
+      })
+      .prefault({}),
   })
   .strict();
 

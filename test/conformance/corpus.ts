@@ -188,6 +188,58 @@ const pod = (name: string, nodeName?: string) => ({
   },
 });
 
+/**
+ * A TokenRequest answer with its JWT opened: the claims that must match (issuer, audiences,
+ * lifetime, the `kubernetes.io` claims with uids and times masked) instead of the signed bytes.
+ */
+function tokenView(b: unknown): unknown {
+  const d = b as { spec?: { boundObjectRef?: { uid?: string } | null }; status?: { token?: string } };
+  if (typeof d.status?.token !== 'string') return b;
+  const [h = '', p = ''] = d.status.token.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown>;
+  const c = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
+  const iat = Number(c.iat);
+  const mask = (v: unknown): unknown =>
+    typeof v === 'object' && v !== null
+      ? Object.fromEntries(
+          Object.entries(v).map(([k, x]) => [
+            k,
+            k === 'uid' ? '<uid>' : k === 'warnafter' ? `iat+${Number(x) - iat}` : mask(x),
+          ]),
+        )
+      : v;
+  const ref = d.spec?.boundObjectRef;
+  return {
+    ...(b as object),
+    spec: { ...d.spec, ...(ref?.uid === undefined ? {} : { boundObjectRef: { ...ref, uid: '<uid>' } }) },
+    status: {
+      expirationTimestamp: '<expirationTimestamp>',
+      header: { alg: header.alg, kid: typeof header.kid === 'string' ? '<kid>' : header.kid },
+      claims: {
+        claimNames: Object.keys(c),
+        aud: c.aud,
+        iss: c.iss,
+        sub: c.sub,
+        lifetime: Number(c.exp) - iat,
+        nbf: Number(c.nbf) - iat,
+        jti: typeof c.jti === 'string' ? '<jti>' : c.jti,
+        'kubernetes.io': mask(c['kubernetes.io']),
+      },
+    },
+  };
+}
+
+/** The admission-generated volume name (kube-api-access-<5 random>) masked. */
+const apiAccessView = (b: unknown): unknown =>
+  JSON.parse(JSON.stringify(b).replace(/kube-api-access-[a-z0-9]{5}/g, 'kube-api-access-<generated>'));
+
+const tokenPath = (sa: string): string => `/api/v1/namespaces/{{ns}}/serviceaccounts/${sa}/token`;
+const tokenRequest = (spec: Record<string, unknown> = {}) => ({
+  apiVersion: 'authentication.k8s.io/v1',
+  kind: 'TokenRequest',
+  spec,
+});
+
 export const CORPUS: readonly Case[] = [
   {
     name: 'namespaces',
@@ -1029,6 +1081,157 @@ export const CORPUS: readonly Case[] = [
         status: 201,
       },
       { id: 'list', method: 'GET', path: '/api/v1/namespaces/{{ns}}/services', status: 200 },
+    ],
+  },
+  {
+    name: 'service accounts and tokens',
+    setup: [
+      {
+        id: 'sa-default',
+        method: 'POST',
+        path: '/api/v1/namespaces/{{ns}}/serviceaccounts',
+        body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
+      },
+    ],
+    steps: [
+      {
+        id: 'sa-robot',
+        method: 'POST',
+        path: '/api/v1/namespaces/{{ns}}/serviceaccounts',
+        body: {
+          apiVersion: 'v1',
+          kind: 'ServiceAccount',
+          metadata: { name: 'robot' },
+          automountServiceAccountToken: false,
+          imagePullSecrets: [{ name: 'regcred' }],
+        },
+        status: 201,
+      },
+      {
+        id: 'pod-default-sa',
+        method: 'POST',
+        path: '/api/v1/namespaces/{{ns}}/pods',
+        body: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'p' },
+          spec: {
+            nodeName: 'edge-1',
+            initContainers: [{ name: 'init', image: 'localhost:5000/tether/shell:1' }],
+            containers: [
+              { name: 'c', image: 'localhost:5000/tether/shell:1' },
+              {
+                name: 'own-mount',
+                image: 'localhost:5000/tether/shell:1',
+                volumeMounts: [{ name: 'scratch', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+              },
+            ],
+            volumes: [{ name: 'scratch', emptyDir: {} }],
+          },
+        },
+        status: 201,
+        project: apiAccessView,
+      },
+      {
+        id: 'pod-no-automount-sa',
+        method: 'POST',
+        path: '/api/v1/namespaces/{{ns}}/pods',
+        body: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'q' },
+          spec: { serviceAccount: 'robot', containers: [{ name: 'c', image: 'localhost:5000/tether/shell:1' }] },
+        },
+        status: 201,
+      },
+      {
+        id: 'pod-missing-sa',
+        method: 'POST',
+        path: '/api/v1/namespaces/{{ns}}/pods',
+        body: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'x' },
+          spec: { serviceAccountName: 'ghost', containers: [{ name: 'c', image: 'localhost:5000/tether/shell:1' }] },
+        },
+        status: 403,
+      },
+      {
+        id: 'pod-missing-sa-generate-name',
+        method: 'POST',
+        path: '/api/v1/namespaces/{{ns}}/pods',
+        body: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { generateName: 'x-' },
+          spec: { serviceAccount: 'ghost', containers: [{ name: 'c', image: 'localhost:5000/tether/shell:1' }] },
+        },
+        status: 403,
+      },
+      { id: 'token', method: 'POST', path: tokenPath('default'), body: tokenRequest(), status: 201, project: tokenView },
+      {
+        id: 'token-bound-pod',
+        method: 'POST',
+        path: tokenPath('default'),
+        body: tokenRequest({
+          expirationSeconds: 3607,
+          boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p', uid: '{{pod-default-sa.metadata.uid}}' },
+        }),
+        status: 201,
+        project: tokenView,
+      },
+      {
+        id: 'token-bound-pod-other-audience',
+        method: 'POST',
+        path: tokenPath('default'),
+        body: tokenRequest({
+          audiences: ['vault'],
+          expirationSeconds: 3607,
+          boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p' },
+        }),
+        status: 201,
+        project: tokenView,
+      },
+      {
+        id: 'token-as-cloud',
+        as: 'cloud',
+        method: 'POST',
+        path: tokenPath('default'),
+        body: tokenRequest({ expirationSeconds: 7200 }),
+        status: 201,
+        project: tokenView,
+      },
+      { id: 'token-too-short', method: 'POST', path: tokenPath('default'), body: tokenRequest({ expirationSeconds: 10 }), status: 422 },
+      { id: 'token-missing-sa', method: 'POST', path: tokenPath('nope'), body: tokenRequest(), status: 404 },
+      {
+        id: 'token-uid-mismatch',
+        method: 'POST',
+        path: tokenPath('default'),
+        body: tokenRequest({ boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p', uid: 'wrong' } }),
+        status: 409,
+      },
+      {
+        id: 'token-missing-pod',
+        method: 'POST',
+        path: tokenPath('default'),
+        body: tokenRequest({ boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'nopod' } }),
+        status: 404,
+      },
+      {
+        id: 'token-pod-of-other-sa',
+        method: 'POST',
+        path: tokenPath('robot'),
+        body: tokenRequest({ boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p' } }),
+        status: 400,
+      },
+      {
+        id: 'token-unbindable-kind',
+        method: 'POST',
+        path: tokenPath('default'),
+        body: tokenRequest({ boundObjectRef: { kind: 'ConfigMap', apiVersion: 'v1', name: 'x' } }),
+        status: 400,
+      },
+      { id: 'token-wrong-kind', method: 'POST', path: tokenPath('default'), body: { apiVersion: 'v1', kind: 'Pod' }, status: 400 },
     ],
   },
   {
@@ -2010,7 +2213,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     ['pods', 'ephemeralcontainers'],
     ['pods', 'proxy'],
     ['pods', 'resize'],
-    ['serviceaccounts', 'token'],
     ['services', 'proxy'],
   ].map(([r, sub]) => ({
     step: 'discovery and openapi/aggregated-core',

@@ -208,6 +208,9 @@ async function startEmbedded(opts: ControlPlaneOptions): Promise<ControlPlane> {
       tokens: [{ token: cloudToken, user: 'tether-cloud', groups: ['tether:cloud'] }],
       // Like upstream's compactor: each run compacts to the revision of the run before.
       ...(every === undefined ? {} : { compaction: { intervalMs: every * 1000, keepMs: every * 1000 } }),
+      // Like upstream without kube-controller-manager: no default ServiceAccount and
+      // kube-root-ca.crt appear in new namespaces (the differential tests compare bare servers).
+      ...(opts.controllers === false ? { serviceAccounts: { perNamespaceObjects: false } } : {}),
     });
     const cloudKubeconfigPath = path.join(dataDir, 'cloud.kubeconfig');
     writeTokenKubeconfig(srv.kubeconfigPath, cloudKubeconfigPath, 'tether-cloud', cloudToken);
