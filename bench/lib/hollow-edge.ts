@@ -18,7 +18,7 @@ import { discoverHardware } from '../../src/edge/hardware/index.js';
 import { Link } from '../../src/edge/link/index.js';
 import { NodeReporter } from '../../src/edge/node/index.js';
 import { EdgeStore } from '../../src/edge/store/index.js';
-import type { JsonObject, Uid } from '../../src/protocol/index.js';
+import { CLOUD_FEATURES, type JsonObject, type Uid } from '../../src/protocol/index.js';
 
 type Hardware = Awaited<ReturnType<typeof discoverHardware>>;
 let hardware: Promise<Hardware> | undefined;
@@ -109,6 +109,8 @@ export class HollowEdge {
               runtimeVersion: () => Promise.resolve('hollow://1.0.0'),
               runtimeHealth: () => ({ healthy: true, reason: '' }),
               online: () => this.link.state === 'online',
+              // as the real agent (src/cli/edge.ts): no lease writes when the cloud renews them
+              leaseByCloud: () => this.link.cloudFeatures.includes(CLOUD_FEATURES.leaseByCloud),
               outbox: this.store,
               kick: () => {
                 this.link.kick();
