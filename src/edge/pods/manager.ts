@@ -943,7 +943,16 @@ export class PodManager implements Component {
     }
     if (deadlineWakeMs > 0) wantWake(deadlineWakeMs);
 
-    const fresh = acted ? await this.runtimeView(uid) : { containers };
+    const fresh = acted ? await this.runtimeView(uid) : { sandboxes, containers };
+    if (fresh.sandboxes.find((s) => s.id === sandboxId)?.state !== 'ready') {
+      // The sandbox died while we acted in it: containerd's StopPodSandbox stops the containers
+      // before the sandbox and still admits new ones meanwhile (cri sandbox_stop.go, "container
+      // may still be created"), so a container restarted just then is in a dying sandbox. Its
+      // Running is no status to report; the next round re-creates the sandbox (podSandboxChanged).
+      this.log.info({ pod: pod.metadata.name, uid, sandbox: sandboxId }, 'sandbox stopped during the sync');
+      this.schedule(uid);
+      return;
+    }
     await this.gcContainers(fresh.containers.filter((c) => c.labels['sandbox'] === sandboxId));
     this.writeStatus(
       pod,

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRegistry, silentLogger } from '../../../src/common/index.js';
 import { LABEL_POD_UID, type ContainerId, type SandboxId } from '../../../src/edge/cri/index.js';
+import { PodManager } from '../../../src/edge/pods/index.js';
 import {
   SHELL_IMAGE,
   condition,
@@ -11,8 +13,10 @@ import {
   newEnv,
   outboxEvents,
   putPod,
+  testConfig,
   waitStatus,
   type Env,
+  type PodStatusJson,
 } from './helpers.js';
 
 let env: Env;
@@ -199,8 +203,21 @@ describe('edge/pods lifecycle (real containerd)', () => {
     const uid = pod.metadata.uid ?? '';
     const [box] = await env.rt.listPodSandbox({ labels: { [LABEL_POD_UID]: uid } });
     expect(box?.metadata.attempt).toBe(0);
-    // What a reboot leaves: the sandbox NOTREADY and its containers exited.
+    // What a reboot leaves: the sandbox NOTREADY and its containers exited — while the agent is
+    // down, as in a reboot. Stopping the sandbox under a running agent races with it: containerd
+    // stops the containers before the sandbox and still starts new ones in between (its
+    // StopPodSandbox: "container may still be created"), so the agent may restart the container
+    // once in the dying sandbox (a second restart). That path is the manager's to survive (it
+    // re-creates the sandbox) but it is not this scenario.
+    await env.manager.stop();
     await env.rt.stopPodSandbox(box?.id ?? ('' as SandboxId));
+    env.manager = new PodManager(testConfig(env.run, env.dir, env.nodeName), {
+      store: env.store,
+      runtime: env.rt,
+      logger: silentLogger(),
+      registry: createRegistry(),
+    });
+    await env.manager.start();
     const again = await waitStatus(
       env,
       'reborn',
@@ -213,5 +230,95 @@ describe('edge/pods lifecycle (real containerd)', () => {
     const boxes = await env.rt.listPodSandbox({ labels: { [LABEL_POD_UID]: uid } });
     expect(boxes.map((b) => [b.metadata.attempt, b.state])).toEqual([[1, 'ready']]);
     expect(outboxEvents(env, 'reborn').map((e) => e.reason)).toContain('SandboxChanged');
+  });
+});
+
+describe('edge/pods sandbox dying under a running agent (real containerd)', () => {
+  it('edge/pods — a container started in a sandbox that is stopped meanwhile is never reported as the pod’s container; the sandbox is re-created', async () => {
+    // containerd's StopPodSandbox stops the containers first and admits new ones until the
+    // sandbox itself is stopped ("container may still be created"): a restart can land in a dying
+    // sandbox. This makes that window certain: the real runtime, and right after the agent starts
+    // a container in the armed sandbox, the sandbox is stopped.
+    const own = await newEnv('dying');
+    try {
+      let armed: SandboxId | undefined;
+      let doomed: ContainerId | undefined;
+      const startIn = new Map<ContainerId, SandboxId>();
+      const rt = new Proxy(own.rt, {
+        get(target, prop, receiver): unknown {
+          if (prop === 'createContainer') {
+            return async (...a: Parameters<typeof target.createContainer>) => {
+              const id = await target.createContainer(...a);
+              startIn.set(id, a[0]);
+              return id;
+            };
+          }
+          if (prop === 'startContainer') {
+            return async (id: ContainerId) => {
+              await target.startContainer(id);
+              if (armed !== undefined && startIn.get(id) === armed) {
+                doomed = id;
+                const box = armed;
+                armed = undefined;
+                await target.stopPodSandbox(box);
+              }
+            };
+          }
+          const v: unknown = Reflect.get(target, prop, receiver);
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+      // Every pod status the agent writes, in order (the outbox keeps only the latest).
+      const written: PodStatusJson[] = [];
+      const enqueue = own.store.enqueue.bind(own.store);
+      own.store.enqueue = (key, write, uid) => {
+        if (write.type === 'podStatus' && key.name === 'dying') written.push(write.payload);
+        return enqueue(key, write, uid);
+      };
+      own.manager = new PodManager(testConfig(own.run, own.dir, own.nodeName), {
+        store: own.store,
+        runtime: rt,
+        logger: silentLogger(),
+        registry: createRegistry(),
+      });
+      await own.manager.start();
+      const pod = makePod(own, 'dying', {
+        containers: [{ name: 'main', image: SHELL_IMAGE, command: ['sleep', '3600'] }],
+      });
+      putPod(own, pod);
+      const s = await waitStatus(own, 'dying', (x) => x.phase === 'Running', 'Running');
+      const first = containerId(s.containerStatuses?.[0]) as ContainerId;
+      const uid = pod.metadata.uid ?? '';
+      const [box] = await own.rt.listPodSandbox({ labels: { [LABEL_POD_UID]: uid } });
+      armed = box?.id;
+      // The container exits; the agent restarts it at once (first restart) — into the doomed sandbox.
+      await own.rt.stopContainer(first, 0);
+      const again = await waitStatus(
+        own,
+        'dying',
+        (x) => {
+          const id = containerId(x.containerStatuses?.[0]);
+          return (
+            x.phase === 'Running' &&
+            x.containerStatuses?.[0]?.state['running'] !== undefined &&
+            id !== first &&
+            id !== doomed
+          );
+        },
+        'Running in a re-created sandbox',
+      );
+      expect(doomed).toBeDefined();
+      const boxes = await own.rt.listPodSandbox({ labels: { [LABEL_POD_UID]: uid } });
+      expect(boxes.map((b) => [b.metadata.attempt, b.state])).toEqual([[1, 'ready']]);
+      const now = await own.rt.listContainers({ labels: { [LABEL_POD_UID]: uid } });
+      expect(now.find((c) => c.id === containerId(again.containerStatuses?.[0]))?.sandboxId).toBe(
+        boxes[0]?.id,
+      );
+      // Both restarts count, as kubelet counts them.
+      expect(again.containerStatuses?.[0]?.restartCount).toBe(2);
+      expect(written.filter((w) => containerId(w.containerStatuses?.[0]) === doomed)).toEqual([]);
+    } finally {
+      await disposeEnv(own);
+    }
   });
 });
