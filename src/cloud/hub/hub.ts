@@ -63,8 +63,6 @@ export interface HubHandler {
   /** Extra admission check (revoked certificates, deleted nodes): a string refuses with that reason. */
   admit?(node: NodeName, cert: CertInfo): string | undefined;
   sessionOpened(s: EdgeSession, hello: Hello): void;
-  /** Feature flags for this session's welcome (protocol CLOUD_FEATURES). */
-  welcomeFeatures?(node: NodeName): readonly string[];
   message(s: EdgeSession, env: Envelope): void;
   sessionClosed(s: EdgeSession, reason: CloseReason): void;
 }
@@ -110,6 +108,7 @@ export class Hub {
   private readonly metrics;
   private handler: HubHandler | undefined;
   private streams: StreamFrameHandler | undefined;
+  private readonly features = new Set<string>();
 
   constructor(
     config: HubConfig,
@@ -162,6 +161,14 @@ export class Hub {
 
   setHandler(h: HubHandler): void {
     this.handler = h;
+  }
+
+  /**
+   * Announces a feature in every welcome from now on (protocol CLOUD_FEATURES): the component
+   * that provides it says so here, whatever wraps the hub handler.
+   */
+  offer(feature: string): void {
+    this.features.add(feature);
   }
 
   /** Routes streamData/streamWindow/streamClose to the stream relay (without one they are dropped). */
@@ -339,7 +346,6 @@ export class Hub {
         this.sessions.set(node, s);
         previous?.close('replaced', 'replaced by a newer connection of the same node');
         s.markGreeted();
-        const features = handler.welcomeFeatures?.(node) ?? [];
         s.send({
           kind: 'welcome',
           session: s.id,
@@ -347,7 +353,7 @@ export class Hub {
           node,
           serverTime: Date.now(),
           settings: this.cfg.settings,
-          ...(features.length === 0 ? {} : { features }),
+          ...(this.features.size === 0 ? {} : { features: [...this.features] }),
         });
         s.startKeepalive(this.cfg.cloudPings);
         log.info(

@@ -186,6 +186,8 @@ export class SyncController implements HubHandler {
         ? undefined
         : new LeaseRenewer(opts.leases, kube, hub, log.child({ component: 'leases' }), registry);
     this.leases = leases?.enabled === true ? leases : undefined;
+    // edges stop writing leases when the welcome says the cloud renews them (issue 12)
+    if (this.leases !== undefined) hub.offer(CLOUD_FEATURES.leaseByCloud);
     const registers = [registry];
     const sum = (f: (q: NodeQueue) => number): number =>
       [...this.queues.values()].reduce((a, q) => a + f(q), 0);
@@ -391,10 +393,6 @@ export class SyncController implements HubHandler {
   }
 
   // ── sessions (HubHandler) ────────────────────────────────────────────────────────────
-
-  welcomeFeatures(): readonly string[] {
-    return this.leases === undefined ? [] : [CLOUD_FEATURES.leaseByCloud];
-  }
 
   sessionOpened(s: EdgeSession): void {
     this.queueOf(s.node).disconnected();
