@@ -315,7 +315,7 @@ export interface ReplyErrorBody {
 
 // ── streams: logs / exec / attach / port-forward ─────────────────────────────────────────
 
-/** The container a stream is about. */
+/** The container a stream is about (for `metrics`: none, namespace and pod are ''). */
 export interface StreamTarget {
   readonly namespace: string;
   readonly pod: string;
@@ -358,7 +358,18 @@ export interface PortForwardOptions {
   readonly type: 'portForward';
   readonly port: number;
 }
-export type StreamWhat = LogsOptions | ExecOptions | AttachOptions | PortForwardOptions;
+/** The paths of a kubelet's Prometheus endpoints an edge serves (monitoring: docs/streams.md). */
+export const METRICS_PATHS = ['/metrics', '/metrics/resource'] as const;
+export type MetricsPath = (typeof METRICS_PATHS)[number];
+/**
+ * One scrape of the edge's metrics, answered like a non-follow log: the text on channel 1, then
+ * close. The stream's target names no pod (namespace and pod are empty): it is the node itself.
+ */
+export interface MetricsOptions {
+  readonly type: 'metrics';
+  readonly path: MetricsPath;
+}
+export type StreamWhat = LogsOptions | ExecOptions | AttachOptions | PortForwardOptions | MetricsOptions;
 export type StreamType = StreamWhat['type'];
 
 /** cloud → edge: open a stream. `window` is the initial send credit (bytes) granted to the edge. */

@@ -1,6 +1,7 @@
-import { ProtocolError } from './errors.js';
+import { assertNever, ProtocolError } from './errors.js';
 import {
   isKind,
+  METRICS_PATHS,
   NACK_REASONS,
   PROTOCOL_VERSION,
   QUERY_METHODS,
@@ -309,12 +310,14 @@ function stdio(w: Obj): void {
 function streamOpen(o: Obj): void {
   idF(o, 'stream', '');
   const t = obj(o, 'target', '');
-  str(t, 'namespace', 'target', 1, MAX_NAME);
-  str(t, 'pod', 'target', 1, MAX_NAME);
+  const w = obj(o, 'what', '');
+  const type = oneOf(w, 'type', 'what', ['logs', 'exec', 'attach', 'portForward', 'metrics'] as const);
+  // a metrics scrape is about the node itself: its target names no pod
+  const min = type === 'metrics' ? 0 : 1;
+  str(t, 'namespace', 'target', min, MAX_NAME);
+  str(t, 'pod', 'target', min, MAX_NAME);
   if (t['uid'] !== undefined) uidF(t, 'uid', 'target');
   optStr(t, 'container', 'target', 1, MAX_NAME);
-  const w = obj(o, 'what', '');
-  const type = oneOf(w, 'type', 'what', ['logs', 'exec', 'attach', 'portForward'] as const);
   switch (type) {
     case 'logs':
       bool(w, 'follow', 'what');
@@ -335,6 +338,11 @@ function streamOpen(o: Obj): void {
     case 'portForward':
       int(w, 'port', 'what', 1, 65535);
       break;
+    case 'metrics':
+      oneOf(w, 'path', 'what', METRICS_PATHS);
+      break;
+    default:
+      assertNever(type);
   }
   int(o, 'window', '', 0);
 }

@@ -31,3 +31,15 @@ export {
   type CommandResult,
   type RemoteCommandOptions,
 } from './spdy.js';
+export {
+  collectResourceMetrics,
+  containerUsage,
+  parseMeminfo,
+  parseProcStat,
+  readNodeUsage,
+  resourceMetricsText,
+  type ContainerUsage,
+  type NodeUsage,
+  type ResourceRuntime,
+  type ResourceSnapshot,
+} from './metrics.js';

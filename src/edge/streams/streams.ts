@@ -16,6 +16,7 @@ import {
   type Body,
   type Envelope,
   type JsonObject,
+  type MetricsPath,
   type ObjectKey,
   type StreamEnd,
   type StreamId,
@@ -34,6 +35,7 @@ import {
 } from '../cri/index.js';
 import { PortForwardConnection, RemoteCommand, type CommandResult } from './spdy.js';
 import { CriLogReader, parseTimestamp } from './logs.js';
+import { collectResourceMetrics } from './metrics.js';
 
 export const EdgeStreamsConfigSchema = z.object({
   /** This node: only pods whose spec.nodeName is this are served (contract §8). */
@@ -88,7 +90,13 @@ export interface StreamStore {
 
 export type StreamRuntime = Pick<
   RuntimeClient,
-  'listContainers' | 'containerStatus' | 'listPodSandbox' | 'exec' | 'attach' | 'portForward'
+  | 'listContainers'
+  | 'containerStatus'
+  | 'listPodSandbox'
+  | 'exec'
+  | 'attach'
+  | 'portForward'
+  | 'listContainerStats'
 >;
 
 export interface EdgeStreamsDeps {
@@ -331,19 +339,72 @@ export class EdgeStreams implements Component {
   }
 
   private async serve(s: Active, env: StreamOpenBody): Promise<void> {
-    const pod = this.podFor(env.target);
     const what = env.what;
     switch (what.type) {
       case 'logs':
-        return this.serveLogs(s, pod, env.target, what);
+        return this.serveLogs(s, this.podFor(env.target), env.target, what);
       case 'exec':
       case 'attach':
-        return this.serveCommand(s, pod, env.target, what);
+        return this.serveCommand(s, this.podFor(env.target), env.target, what);
       case 'portForward':
-        return this.servePortForward(s, pod, what.port);
+        return this.servePortForward(s, this.podFor(env.target), what.port);
+      case 'metrics':
+        return this.serveMetrics(s, what.path);
       default:
         assertNever(what);
     }
+  }
+
+  // ── metrics ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * One scrape (monitoring, docs/streams.md): the text on stdout within the cloud's credit,
+   * then close, like a finite log. The node itself is the target: no pod check.
+   */
+  private async serveMetrics(s: Active, which: MetricsPath): Promise<void> {
+    let text: string;
+    switch (which) {
+      case '/metrics':
+        text = await this.deps.registry.metrics();
+        break;
+      case '/metrics/resource':
+        text = await collectResourceMetrics(this.deps.runtime, {
+          isPodOfNode: (namespace, pod) => {
+            const key: ObjectKey = { group: '', version: 'v1', kind: 'Pod', namespace, name: pod };
+            const o = this.deps.store.get(key)?.object as { spec?: { nodeName?: string } } | undefined;
+            return o?.spec?.nodeName === this.cfg.nodeName;
+          },
+          onError: (message) => {
+            this.log.warn({ err: message }, 'resource metrics: container stats unavailable');
+          },
+        });
+        break;
+      default:
+        assertNever(which);
+    }
+    const data = Buffer.from(text, 'utf8');
+    let off = 0;
+    let wake: (() => void) | undefined;
+    s.kick = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    while (off < data.length) {
+      if (gone(s)) return;
+      if (s.credit <= 0 || s.link.bufferedAmount > this.cfg.linkHighWaterBytes) {
+        // contract §2: wait for credit (or the link to drain) rather than queue the text
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (s.credit > 0) setTimeout(s.kick, 20).unref();
+        });
+        continue;
+      }
+      const n = Math.min(s.credit, this.cfg.maxChunkBytes, data.length - off);
+      if (!this.sendData(s, STREAM_CHANNELS.stdout, data.subarray(off, off + n))) return;
+      off += n;
+    }
+    this.finish(s, { type: 'closed' });
   }
 
   /** Contract §8: only pods this node's store holds as bound to it. */
