@@ -2201,11 +2201,11 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     path: 'body.resources.*.version',
     reason: `${FIX} a subresource of another group (pods/eviction, */scale) names its version too upstream ("version": "v1"); the embedded server names only the group.`,
   },
-  ...['nodes/proxy', 'pods/ephemeralcontainers', 'pods/proxy', 'pods/resize', 'serviceaccounts/token', 'services/proxy'].map(
+  ...['nodes/proxy', 'pods/ephemeralcontainers', 'pods/proxy', 'pods/resize', 'services/proxy'].map(
     (r) => ({
       step: 'discovery and openapi/core-v1',
       path: `body.resources.${r}`,
-      reason: `${ACCEPTED} not served by the embedded server (proxy subresources, ephemeral containers, in-place resize, TokenRequest): kubectl reports them as unknown there.`,
+      reason: `${ACCEPTED} not served by the embedded server (proxy subresources, ephemeral containers, in-place resize): kubectl reports them as unknown there.`,
     }),
   ),
   ...[
