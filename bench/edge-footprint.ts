@@ -1,7 +1,9 @@
 /**
- * Edge agent footprint at import (issue 12, "cheap cut"): RSS of a fresh Node process after it
- * imports the edge composition root, with and without the CLI program around it.
- * `npx tsx bench/edge-footprint.ts [--runs 5]` — prints JSON, then a table.
+ * Edge agent footprint at import (issue 12): RSS of a fresh Node process after it imports the edge
+ * composition root, with and without the CLI program around it, and (--dist) the same for the
+ * built output under plain node plus each third-party library alone — the breakdown of what the
+ * agent's RSS is made of. The running agent: bench/edge-agent.ts.
+ * `npx tsx bench/edge-footprint.ts [--runs 5] [--dist]` — prints JSON, then a table.
  *
  * Each measurement is its own child (`node --import tsx`, as bin/tether runs), which imports the
  * module, runs a full GC and reports VmRSS and whether the MQTT modules (aedes, mqtt) were loaded
@@ -21,20 +23,53 @@ const arg = (name: string): string | undefined => {
 const REPO = resolve(arg('repo') ?? resolve(fileURLToPath(import.meta.url), '../..'));
 const RUNS = Number(arg('runs') ?? '5');
 
-const TARGETS: Record<string, string> = {
-  'node + tsx (nothing imported)': '',
-  'src/cli/edge.ts (startEdge)': 'src/cli/edge.ts',
-  'src/cli/program.ts (whole CLI)': 'src/cli/program.ts',
-  'src/edge/devices/index.ts': 'src/edge/devices/index.ts',
-};
+const DIST = process.argv.includes('--dist');
+const TARGETS: Record<string, string> = DIST
+  ? {
+      'node (nothing imported)': '',
+      'dist/cli/edge.js (startEdge)': 'dist/cli/edge.js',
+      'dist/cli/program-core.js (what `tether edge run` loads)': 'dist/cli/program-core.js',
+      'dist/cli/program.js (whole CLI)': 'dist/cli/program.js',
+      'dist/edge/devices/index.js': 'dist/edge/devices/index.js',
+      // libraries alone (each on top of bare node; they share node's module loader, so the sum
+      // of the increments overstates a process that loads them all)
+      'lib zod': 'zod',
+      'lib @grpc/grpc-js + @grpc/proto-loader': '@grpc/grpc-js,@grpc/proto-loader',
+      'lib @peculiar/x509 (+ reflect-metadata)': 'reflect-metadata,@peculiar/x509',
+      'lib better-sqlite3': 'better-sqlite3',
+      'lib ws': 'ws',
+      'lib pino': 'pino',
+      'lib prom-client': 'prom-client',
+      'lib msgpackr': 'msgpackr',
+      'lib yaml': 'yaml',
+      'lib commander': 'commander',
+      'lib aedes + mqtt (the bus, once a client connects)': 'aedes,mqtt',
+    }
+  : {
+      'node + tsx (nothing imported)': '',
+      'src/cli/edge.ts (startEdge)': 'src/cli/edge.ts',
+      'src/cli/program.ts (whole CLI)': 'src/cli/program.ts',
+      'src/edge/devices/index.ts': 'src/edge/devices/index.ts',
+    };
+
+/** A repository file by path, or bare package names (comma-separated), imported in order. */
+const imports = (target: string): string =>
+  target === ''
+    ? ''
+    : (target.includes('/') && target.endsWith('.js')) || target.endsWith('.ts')
+      ? `await import(${JSON.stringify(resolve(REPO, target))});`
+      : target
+          .split(',')
+          .map((m) => `await import(${JSON.stringify(m)});`)
+          .join(' ');
 
 // the child: import, GC, then report RSS and which MQTT modules are in the CJS cache
 const probe = (file: string): string => `
 const { createRequire } = await import('node:module');
-${file === '' ? '' : `await import(${JSON.stringify(resolve(REPO, file))});`}
+${imports(file)}
 globalThis.gc?.(); await new Promise((r) => setTimeout(r, 200)); globalThis.gc?.();
 const req = createRequire(${JSON.stringify(REPO + '/')});
-const loaded = Object.keys(req.cache).filter((k) => /node_modules\\/(aedes|mqtt)\\//.test(k)).map((k) => k.replace(/.*node_modules\\/(aedes|mqtt)\\/.*/, '$1'));
+const loaded = Object.keys(req.cache).filter((k) => /node_modules\\/(aedes-persistence|mqtt)\\//.test(k)).map((k) => k.replace(/.*node_modules\\/(aedes-persistence|mqtt)\\/.*/, '$1'));
 const m = /^VmRSS:\\s+(\\d+)/m.exec((await import('node:fs')).readFileSync('/proc/self/status', 'utf8'));
 process.stdout.write(JSON.stringify({ rssKB: Number(m?.[1]), mqttLoaded: [...new Set(loaded)] }));
 `;
@@ -51,7 +86,7 @@ for (const [label, file] of Object.entries(TARGETS)) {
   for (let r = 0; r < RUNS; r++) {
     const out = execFileSync(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', probe(file)],
+      ['--expose-gc', ...(DIST ? [] : ['--import', 'tsx']), '--input-type=module', '-e', probe(file)],
       { cwd: REPO, encoding: 'utf8' },
     );
     const j = JSON.parse(out) as { rssKB: number; mqttLoaded: string[] };
