@@ -48,7 +48,15 @@ import { handleList } from './handlers/list.js';
 import { handleFinalize } from './handlers/namespaces.js';
 import { handlePatch } from './handlers/patch.js';
 import { handleBinding, handleEviction } from './handlers/pods.js';
-import { handleLog, kubeletTarget, proxyUpgrade, type KubeletClient } from './handlers/proxy.js';
+import {
+  handleLog,
+  handleNodeProxy,
+  kubeletTarget,
+  nodeProxyVerb,
+  parseNodeProxyPath,
+  proxyUpgrade,
+  type KubeletClient,
+} from './handlers/proxy.js';
 import { handleScaleGet, handleScaleUpdate } from './handlers/scale.js';
 import { handleUpdate } from './handlers/update.js';
 import { handleWatch } from './handlers/watch.js';
@@ -398,6 +406,30 @@ export class ApiServer implements Component {
       return;
     }
     const u: UserInfo = user ?? { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+    // nodes/{name}/proxy/{path...} has more segments than a resource path: routed before it
+    const np = parseNodeProxyPath(url.pathname);
+    const nodes = run.table.get('', 'v1', 'nodes');
+    if (np !== undefined && nodes !== undefined) {
+      // upstream's verb mapping for a proxy subresource: the HTTP method's verb on nodes/proxy
+      const verb = nodeProxyVerb(req.method ?? 'GET');
+      Object.assign(labels, { verb, group: '', resource: 'nodes', subresource: 'proxy' });
+      const attrs = {
+        verb,
+        group: '',
+        resource: 'nodes',
+        subresource: 'proxy',
+        namespace: '',
+        name: decodeURIComponent(np.node),
+        isCustom: false,
+      };
+      if (!authorize(u, attrs)) {
+        req.resume();
+        writeError(res, Errors.forbidden('nodes', '', attrs.name, forbiddenReason(u, attrs)));
+        return;
+      }
+      handleNodeProxy(req, res, run.store, nodes, { ...np, query: url.searchParams.toString() }, run.kubelet);
+      return;
+    }
     if (info.kind === 'nonresource') {
       this.handleNonResource(run, req, res, path, u);
       return;

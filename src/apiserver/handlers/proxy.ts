@@ -5,14 +5,14 @@
  * server's kubelet client certificate. Kubelet serving certificates are not verified,
  * like upstream without --kubelet-certificate-authority.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { ApiError, Errors } from '../errors.js';
 import { isObject, str } from '../meta.js';
 import { writeError } from '../respond.js';
-import type { ResourceInfo } from '../resources.js';
+import type { ResourceInfo, Verb } from '../resources.js';
 import type { ObjectStore } from '../store.js';
 import type { JsonObject } from '../storage/types.js';
 import { err, ok, type Result } from '../../common/index.js';
@@ -71,6 +71,16 @@ export function kubeletTarget(
   }
   const nodeName = str(spec['nodeName']) ?? '';
   if (nodeName === '') return err(Errors.badRequest(`pod ${name} does not have a host assigned`));
+  const k = nodeKubelet(store, nodes, nodeName);
+  return k.ok ? ok({ ...k.value, container: c }) : k;
+}
+
+/** A node's kubelet address (ADDRESS_ORDER) and port (status.daemonEndpoints.kubeletEndpoint). */
+export function nodeKubelet(
+  store: ObjectStore,
+  nodes: ResourceInfo,
+  nodeName: string,
+): Result<{ host: string; port: number }, ApiError> {
   const node = store.get(nodes, undefined, nodeName);
   if (!node.ok) return err(Errors.notFound('nodes', '', nodeName));
   const status = isObject(node.value.value['status']) ? node.value.value['status'] : {};
@@ -86,7 +96,122 @@ export function kubeletTarget(
   const port = typeof ke['Port'] === 'number' ? ke['Port'] : 10250;
   if (host === undefined || host === '')
     return err(Errors.badRequest(`node ${nodeName} has no address to reach its kubelet`));
-  return ok({ host, port, container: c });
+  return ok({ host, port });
+}
+
+/** `/api/v1/nodes/{name}/proxy[/{path}]` → the node part and the kubelet path, else undefined. */
+export function parseNodeProxyPath(pathname: string): { node: string; path: string } | undefined {
+  const m = /^\/api\/v1\/nodes\/([^/]+)\/proxy(\/.*)?$/.exec(pathname);
+  if (m?.[1] === undefined) return undefined;
+  return { node: m[1], path: m[2] ?? '/' };
+}
+
+/** The RBAC verb of a proxy request (apiserver RequestInfoFactory: by HTTP method, never list/watch). */
+export function nodeProxyVerb(method: string): Verb {
+  switch (method.toUpperCase()) {
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return 'get';
+  }
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and the caller's credentials never go to the kubelet. */
+const DROP_HEADERS = new Set([
+  'authorization',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'impersonate-user',
+  'impersonate-group',
+]);
+
+/**
+ * nodes/proxy (monitoring: Prometheus' kubernetes_sd node role scrapes
+ * `/api/v1/nodes/<node>/proxy/metrics`): the request goes to the node's kubelet (or kubeletProxy)
+ * with the kubelet client certificate, as kube-apiserver's node ProxyREST does. The node part is
+ * `[scheme:]name[:port]`; a port overrides the kubelet port. Like upstream's proxy Transport
+ * the request carries X-Forwarded-Uri `/api/v1/nodes/<node>/proxy/<path>`, which is how the cloud
+ * endpoint (shared by all edges) tells which node is meant. The kubelet's answer passes through.
+ */
+export function handleNodeProxy(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: ObjectStore,
+  nodes: ResourceInfo,
+  target: { node: string; path: string; query: string },
+  client: KubeletClient,
+): void {
+  const id = decodeURIComponent(target.node);
+  const parts = id.split(':');
+  const name = (parts.length === 3 ? parts[1] : parts[0]) ?? '';
+  const portPart = parts.length === 3 ? parts[2] : parts.length === 2 ? parts[1] : undefined;
+  const port = portPart === undefined || portPart === '' ? undefined : Number(portPart);
+  if (
+    parts.length > 3 ||
+    name === '' ||
+    (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
+  ) {
+    req.resume();
+    writeError(res, Errors.badRequest(`invalid node name or port: ${id}`));
+    return;
+  }
+  const k = nodeKubelet(store, nodes, name);
+  if (!k.ok) {
+    req.resume();
+    writeError(res, k.error);
+    return;
+  }
+  const node = { host: k.value.host, port: port ?? k.value.port };
+  const dial = dialTarget({ ...node, container: '' }, client);
+  const headers: Record<string, string | string[]> = {};
+  for (const [h, v] of Object.entries(req.headers))
+    if (v !== undefined && !DROP_HEADERS.has(h) && !h.startsWith('x-forwarded-')) headers[h] = v;
+  // the kubelet sees the node's own address as Host, as when it is dialled directly
+  headers['host'] = `${node.host.includes(':') ? `[${node.host}]` : node.host}:${String(node.port)}`;
+  headers['x-forwarded-uri'] = `/api/v1/nodes/${target.node}/proxy${target.path}`;
+  headers['x-forwarded-host'] = req.headers.host ?? '';
+  headers['x-forwarded-proto'] = 'https';
+  const up = httpsRequest(
+    {
+      host: dial.host,
+      port: dial.port,
+      method: req.method ?? 'GET',
+      path: `${target.path}${target.query === '' ? '' : `?${target.query}`}`,
+      headers,
+      cert: client.certPem,
+      key: client.keyPem,
+      rejectUnauthorized: false,
+      servername: /^[\d.:]+$/.test(dial.host) ? '' : dial.host,
+    },
+    (kres) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [h, v] of Object.entries(kres.headers))
+        if (v !== undefined && !DROP_HEADERS.has(h) && h !== 'content-length') out[h] = v;
+      res.writeHead(kres.statusCode ?? 502, out);
+      kres.pipe(res);
+    },
+  );
+  up.on('error', (e) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    writeError(res, new ApiError(503, 'ServiceUnavailable', `error trying to reach service: ${e.message}`));
+  });
+  res.on('close', () => up.destroy());
+  req.pipe(up);
 }
 
 const LOG_PARAMS = [

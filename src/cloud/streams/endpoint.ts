@@ -12,7 +12,14 @@ import { WebSocketServer } from 'ws';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { certInfo, ConfigError, errorMessage, type Logger, type Registry } from '../../common/index.js';
-import { nodeName, uid as toUid, type LogsOptions, type StreamTarget } from '../../protocol/index.js';
+import {
+  METRICS_PATHS,
+  nodeName,
+  uid as toUid,
+  type LogsOptions,
+  type MetricsPath,
+  type StreamTarget,
+} from '../../protocol/index.js';
 import type { PodLocator } from './locate.js';
 import { StreamLimitError, type StreamRelay } from './relay.js';
 import {
@@ -44,6 +51,37 @@ export const StreamEndpointConfigSchema = z.object({
 });
 export type StreamEndpointConfig = z.input<typeof StreamEndpointConfigSchema>;
 
+/** What kube-apiserver's nodes/proxy puts in X-Forwarded-Uri: the node part of its path. */
+const NODE_PROXY = /^\/api\/v1\/nodes\/([^/]+)\/proxy(?:\/|$)/;
+
+/** `[scheme:]name[:port]` (apimachinery net.SplitSchemeNamePort) → name. */
+export function nodeProxyName(id: string): string {
+  const parts = id.split(':');
+  switch (parts.length) {
+    case 1:
+      return parts[0] ?? '';
+    case 2:
+      return parts[0] ?? '';
+    case 3:
+      return parts[1] ?? '';
+    default:
+      return '';
+  }
+}
+
+/** The host of a Host header: `1.2.3.4:10250` → `1.2.3.4`, `[::1]:10250` → `::1`. */
+export function hostOnly(h: string): string {
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(h);
+  if (v6?.[1] !== undefined) return v6[1];
+  const i = h.lastIndexOf(':');
+  return i >= 0 && h.indexOf(':') === i ? h.slice(0, i) : h;
+}
+
+/** Which node has an address (learnt from the Node statuses the edges write). */
+export interface NodeAddresses {
+  byAddress(address: string): string | undefined;
+}
+
 const ROUTE = /^\/(containerLogs|exec|attach|portForward)\/([^/]+)\/([^/]+)(?:\/([^/]+))?\/?$/;
 
 const truthy = (v: string | null): boolean => v !== null && ['1', 'true', 'True', 'TRUE'].includes(v);
@@ -68,6 +106,7 @@ export class StreamEndpoint {
     private readonly locator: PodLocator,
     private readonly log: Logger,
     registry: Registry,
+    private readonly nodes?: NodeAddresses,
   ) {
     const parsed = StreamEndpointConfigSchema.safeParse(config);
     if (!parsed.success)
@@ -197,6 +236,21 @@ export class StreamEndpoint {
       text(200, 'ok');
       return;
     }
+    const metricsPath = METRICS_PATHS.find((p) => p === url.pathname.replace(/\/+$/, ''));
+    if (metricsPath !== undefined) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        text(405, 'method not allowed');
+        return;
+      }
+      const node = this.nodeOf(req);
+      if (!node.ok) {
+        this.metrics.requests.inc({ kind: 'metrics', outcome: 'no-node' });
+        text(400, node.message);
+        return;
+      }
+      this.scrape(req, res, node.node, metricsPath);
+      return;
+    }
     const m = ROUTE.exec(url.pathname);
     if (m?.[1] !== 'containerLogs' || m[4] === undefined) {
       text(404, `404 page not found`);
@@ -276,6 +330,87 @@ export class StreamEndpoint {
         'content-type': 'text/plain; charset=utf-8',
       });
       res.end(r.error.message);
+      return;
+    }
+    const stream = r.stream;
+    res.on('close', () => {
+      stream.cancel();
+    });
+    req.on('close', () => {
+      if (!res.writableEnded) stream.cancel();
+    });
+  }
+
+  /**
+   * Which node a kubelet-path request without a pod (metrics) means: our endpoint serves every
+   * edge, and the connection came to it through a redirect, so the node is not in the address.
+   * - X-Forwarded-Uri: kube-apiserver's nodes/proxy wraps its transport with the proxy
+   *   Transport (apimachinery util/proxy/transport.go), which always sets it to
+   *   `/api/v1/nodes/<name>/proxy/<path>` (replacing any client value); the embedded server does
+   *   the same. Only an authenticated API server gets here, so the header is trusted.
+   * - Host: a client that dials the node directly (metrics-server, Prometheus with node
+   *   addresses) sends Host `<node address>:<port>`; the address maps to the node through the
+   *   addresses in the Node statuses the edges wrote.
+   */
+  private nodeOf(req: IncomingMessage): { ok: true; node: string } | { ok: false; message: string } {
+    const fwd = req.headers['x-forwarded-uri'];
+    const m = typeof fwd === 'string' ? NODE_PROXY.exec(fwd) : null;
+    if (m?.[1] !== undefined) {
+      const name = nodeProxyName(decodeURIComponent(m[1]));
+      if (name !== '') return { ok: true, node: name };
+    }
+    const host = hostOnly(req.headers.host ?? '');
+    const byAddr = host === '' ? undefined : this.nodes?.byAddress(host);
+    if (byAddr !== undefined) return { ok: true, node: byAddr };
+    return {
+      ok: false,
+      message: `cannot tell which edge node is meant: no X-Forwarded-Uri of a nodes/proxy request and the Host "${host}" is no edge node's address`,
+    };
+  }
+
+  /** One metrics scrape of an edge: a finite stream, answered like a non-follow log. */
+  private scrape(req: IncomingMessage, res: ServerResponse, node: string, path: MetricsPath): void {
+    let headersSent = false;
+    const head = (): void => {
+      if (headersSent) return;
+      headersSent = true;
+      // what a kubelet answers for the Prometheus text format
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    };
+    const r = this.relay.open(
+      nodeName(node),
+      { namespace: '', pod: '' },
+      { type: 'metrics', path },
+      {
+        data: (_ch, data, done) => {
+          head();
+          res.write(data, () => {
+            done();
+          });
+        },
+        end: (end) => {
+          if (end.type === 'error' && !headersSent) {
+            headersSent = true;
+            this.metrics.requests.inc({ kind: 'metrics', outcome: 'error' });
+            // 502: the node is reachable but its agent failed or did not answer (an old agent)
+            res.writeHead(r.ok && r.stream.timedOut ? 504 : 502, {
+              'content-type': 'text/plain; charset=utf-8',
+            });
+            res.end(`${end.message}\n`);
+            return;
+          }
+          head();
+          this.metrics.requests.inc({ kind: 'metrics', outcome: end.type });
+          res.end();
+        },
+      },
+    );
+    if (!r.ok) {
+      this.metrics.requests.inc({ kind: 'metrics', outcome: 'unavailable' });
+      res.writeHead(r.error instanceof StreamLimitError ? 429 : 503, {
+        'content-type': 'text/plain; charset=utf-8',
+      });
+      res.end(`${r.error.message}\n`);
       return;
     }
     const stream = r.stream;

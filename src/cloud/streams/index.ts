@@ -17,6 +17,9 @@ export {
   StreamEndpoint,
   StreamEndpointConfigSchema,
   logOptions,
+  hostOnly,
+  nodeProxyName,
+  type NodeAddresses,
   type StreamEndpointConfig,
 } from './endpoint.js';
 export {
@@ -64,6 +67,8 @@ export class CloudStreams {
   private redirect: IptablesRedirect | undefined;
   private readonly cfg: z.output<typeof CloudStreamsConfigSchema>;
   private readonly pendingAddresses = new Set<string>();
+  /** address → node, from the Node statuses the edges write (metrics requests by Host). */
+  private readonly addressNode = new Map<string, string>();
 
   constructor(
     config: CloudStreamsConfig,
@@ -92,6 +97,7 @@ export class CloudStreams {
       locator,
       log.child({ part: 'endpoint' }),
       registry,
+      { byAddress: (a) => this.addressNode.get(a) },
     );
   }
 
@@ -136,7 +142,7 @@ export class CloudStreams {
    * daemonEndpoints.kubeletEndpoint.Port = our endpoint, and its addresses feed the redirect.
    */
   wrap(inner: HubHandler): HubHandler {
-    const rewrite = (env: Envelope): Envelope => {
+    const rewrite = (s: EdgeSession, env: Envelope): Envelope => {
       if (env.kind !== 'status' || env.write.type !== 'nodeStatus') return env;
       const payload = env.write.payload;
       const status = (payload['status'] ?? {}) as Record<string, unknown>;
@@ -144,6 +150,7 @@ export class CloudStreams {
       for (const a of addrs) {
         const address = (a as { address?: unknown }).address;
         if (typeof address !== 'string') continue;
+        this.addressNode.set(address, s.node);
         if (this.redirect !== undefined) this.redirect.add(address);
         else this.pendingAddresses.add(address);
       }
@@ -167,7 +174,7 @@ export class CloudStreams {
         inner.sessionOpened(s, hello);
       },
       message: (s, env) => {
-        inner.message(s, rewrite(env));
+        inner.message(s, rewrite(s, env));
       },
       sessionClosed: (s, reason) => {
         inner.sessionClosed(s, reason);

@@ -4,7 +4,7 @@
  * client holds only its own stream and memory stays bounded on both sides.
  */
 import { Counter, Gauge } from 'prom-client';
-import { TetherError, type Logger, type Registry } from '../../common/index.js';
+import { assertNever, TetherError, type Logger, type Registry } from '../../common/index.js';
 import {
   streamId,
   type Envelope,
@@ -61,6 +61,8 @@ export class RelayStream {
   private readonly queue: Pending[] = [];
   private ended = false;
   private answerTimer: NodeJS.Timeout | undefined;
+  /** The edge never answered (an agent that predates the stream type drops the open). */
+  timedOut = false;
 
   constructor(
     readonly id: StreamId,
@@ -77,12 +79,13 @@ export class RelayStream {
    * Opens that the edge must answer promptly (input credit, or a finite log) fail with a clear
    * message if it stays silent, e.g. an agent that does not serve streams ignores streamOpen.
    */
-  expectAnswer(ms: number): void {
+  expectAnswer(ms: number, serves = 'logs/exec'): void {
     this.answerTimer = setTimeout(() => {
       if (this.ended) return;
       this.session.send({ kind: 'streamClose', stream: this.id, end: { type: 'closed' } });
+      this.timedOut = true;
       this.fail(
-        `the edge node "${this.node}" did not answer the stream within ${String(ms / 1000)} s (does its agent serve logs/exec?)`,
+        `the edge node "${this.node}" did not answer the stream within ${String(ms / 1000)} s (does its agent serve ${serves}?)`,
       );
     }, ms);
     this.answerTimer.unref();
@@ -234,6 +237,8 @@ export interface StreamRelayOptions {
   answerTimeoutMs?: number;
   /** Streams open at once per node (the edge enforces its own limit too). Default 64. */
   maxPerNode?: number;
+  /** How long a metrics scrape waits for the edge's first frame (Prometheus' default timeout is 10 s). */
+  metricsTimeoutMs?: number;
 }
 
 /**
@@ -247,6 +252,7 @@ export class StreamRelay {
   private readonly window: number;
   private readonly answerTimeoutMs: number;
   private readonly maxPerNode: number;
+  private readonly metricsTimeoutMs: number;
   private readonly metrics;
 
   constructor(
@@ -258,6 +264,7 @@ export class StreamRelay {
     this.window = opts.window ?? DEFAULT_WINDOW;
     this.answerTimeoutMs = opts.answerTimeoutMs ?? 30_000;
     this.maxPerNode = opts.maxPerNode ?? 64;
+    this.metricsTimeoutMs = opts.metricsTimeoutMs ?? 10_000;
     const registers = [registry];
     this.metrics = {
       open: new Gauge({
@@ -345,11 +352,25 @@ export class StreamRelay {
     streams.set(id, stream);
     this.metrics.opened.inc({ type: what.type });
     session.send({ kind: 'streamOpen', stream: id, target, what, window: this.window });
-    const mustAnswer =
-      what.type === 'portForward' ||
-      (what.type === 'logs' && !what.follow) ||
-      ((what.type === 'exec' || what.type === 'attach') && what.stdin);
-    if (mustAnswer) stream.expectAnswer(this.answerTimeoutMs);
+    switch (what.type) {
+      case 'portForward':
+        stream.expectAnswer(this.answerTimeoutMs);
+        break;
+      case 'logs':
+        if (!what.follow) stream.expectAnswer(this.answerTimeoutMs);
+        break;
+      case 'exec':
+      case 'attach':
+        if (what.stdin) stream.expectAnswer(this.answerTimeoutMs);
+        break;
+      case 'metrics':
+        // An edge agent older than the metrics stream refuses the open as an invalid frame
+        // (a nack the relay never sees): only the answer timeout ends the wait.
+        stream.expectAnswer(Math.min(this.answerTimeoutMs, this.metricsTimeoutMs), 'metrics');
+        break;
+      default:
+        assertNever(what);
+    }
     this.log.debug(
       { node, stream: id, type: what.type, pod: `${target.namespace}/${target.pod}` },
       'stream opened',

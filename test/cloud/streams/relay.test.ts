@@ -57,7 +57,10 @@ interface FakeStream {
 /** A narrow fake of the edge side of the contract: logs, exec (cat / exit N), port-forward echo. */
 class FakeEdge {
   readonly streams = new Map<StreamId, FakeStream>();
-  constructor(readonly link: Link) {
+  constructor(
+    readonly link: Link,
+    readonly name = '',
+  ) {
     link.setHandler({
       message: (env) => {
         this.message(env);
@@ -175,6 +178,16 @@ class FakeEdge {
       case 'portForward':
         this.link.send({ kind: 'streamWindow', stream: env.stream, credit: 256 * 1024 });
         return;
+      case 'metrics':
+        this.send(
+          s,
+          1,
+          Buffer.from(
+            `# TYPE tether_edge_fake gauge\ntether_edge_fake{node="${this.name}",path="${what.path}"} 1\n`,
+          ),
+        );
+        this.close(s, { type: 'closed' });
+        return;
     }
   }
 
@@ -288,7 +301,7 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
       silentLogger(),
       createRegistry(),
     );
-    const fake = new FakeEdge(link);
+    const fake = new FakeEdge(link, name);
     await link.start();
     edges.push({ link, store, fake });
     await eventually(() => hub.session(name as never) !== undefined, `${name} connected`);
@@ -744,6 +757,120 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
     const x = await kc(['exec', '-i', 'pc', '--', 'cat'], { input: 'x' });
     expect(x.code).not.toBe(0);
     expect(x.stderr).toContain('did not answer');
+  }, 60_000);
+
+  function getWith(
+    path: string,
+    cert: { certPem: string; keyPem: string },
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: string; type: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: streams.endpoint.port,
+          path,
+          headers,
+          rejectUnauthorized: false,
+          cert: cert.certPem,
+          key: cert.keyPem,
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('streams metrics — kubectl get --raw nodes/<edge>/proxy/metrics[/resource] reaches that edge', async () => {
+    const a = await kc(['get', '--raw', '/api/v1/nodes/edge-a/proxy/metrics']);
+    expect(a.stderr).toBe('');
+    expect(a.stdout).toBe(
+      '# TYPE tether_edge_fake gauge\ntether_edge_fake{node="edge-a",path="/metrics"} 1\n',
+    );
+    const b = await kc(['get', '--raw', '/api/v1/nodes/edge-b/proxy/metrics/resource']);
+    expect(b.stdout).toContain('tether_edge_fake{node="edge-b",path="/metrics/resource"} 1');
+    // `name:port` as upstream accepts it (the port is the kubelet's; kubeletProxy wins here)
+    const port = await kc(['get', '--raw', '/api/v1/nodes/edge-a:10250/proxy/metrics']);
+    expect(port.stdout).toContain('node="edge-a"');
+    const opened = [...edgeB.streams.values()].at(-1)?.open;
+    expect(opened?.what).toEqual({ type: 'metrics', path: '/metrics/resource' });
+    expect(opened?.target).toEqual({ namespace: '', pod: '' });
+  });
+
+  it('streams metrics — the endpoint: the node from X-Forwarded-Uri or from the Host of a node address; edge cert 403', async () => {
+    const fwd = await getWith('/metrics', kubelet, {
+      'x-forwarded-uri': '/api/v1/nodes/edge-b/proxy/metrics',
+    });
+    expect(fwd).toMatchObject({ status: 200, type: 'text/plain; version=0.0.4; charset=utf-8' });
+    expect(fwd.body).toContain('node="edge-b"');
+    // an edge writes its Node status (through the wrapped hub handler): its address now means it
+    const wrapped = streams.wrap({
+      sessionOpened: () => undefined,
+      sessionClosed: () => undefined,
+      message: () => undefined,
+    });
+    wrapped.message(
+      { node: 'edge-a' } as never,
+      {
+        v: 1,
+        id: 'm-addr',
+        ts: 0,
+        kind: 'status',
+        key: { group: '', version: 'v1', kind: 'Node', name: 'edge-a' },
+        write: {
+          type: 'nodeStatus',
+          payload: { status: { addresses: [{ type: 'InternalIP', address: '10.213.99.7' }] } },
+        },
+      } as never,
+    );
+    const byHost = await getWith('/metrics/resource', kubelet, { host: '10.213.99.7:10250' });
+    expect(byHost.status).toBe(200);
+    expect(byHost.body).toContain('tether_edge_fake{node="edge-a",path="/metrics/resource"} 1');
+    const unknown = await getWith('/metrics', kubelet, { host: '10.213.99.8:10250' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toContain('cannot tell which edge node');
+    const asEdge = await getWith('/metrics', edgeCert, {
+      'x-forwarded-uri': '/api/v1/nodes/edge-a/proxy/metrics',
+    });
+    expect(asEdge.status).toBe(403);
+    expect((await get('/metrics')).status).toBe(401);
+  });
+
+  it('streams metrics — an offline node is a clear 503, an agent that ignores the stream a 5xx, not a hang', async () => {
+    await core.createNode({ body: { metadata: { name: 'edge-off' } } });
+    await core.replaceNodeStatus({
+      name: 'edge-off',
+      body: {
+        metadata: { name: 'edge-off' },
+        status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] },
+      },
+    });
+    const off = await getWith('/metrics', kubelet, {
+      'x-forwarded-uri': '/api/v1/nodes/edge-off/proxy/metrics',
+    });
+    expect(off.status).toBe(503);
+    expect(off.body).toBe('the edge node "edge-off" is not connected to the cloud\n');
+    const viaKubectl = await kc(['get', '--raw', '/api/v1/nodes/edge-off/proxy/metrics']);
+    expect(viaKubectl.code).not.toBe(0);
+    expect(viaKubectl.stderr).toContain('ServiceUnavailable');
+    // edge-c's agent never answers (like an agent from before the metrics stream): the answer timeout
+    const silent = await getWith('/metrics', kubelet, {
+      'x-forwarded-uri': '/api/v1/nodes/edge-c/proxy/metrics',
+    });
+    expect(silent.status).toBe(504);
+    expect(silent.body).toContain(
+      'the edge node "edge-c" did not answer the stream within 2 s (does its agent serve metrics?)',
+    );
+    const missing = await kc(['get', '--raw', '/api/v1/nodes/no-such-node/proxy/metrics']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('nodes "no-such-node" not found');
   }, 60_000);
 
   it('streams — the Node status an edge writes advertises the cloud kubelet endpoint', () => {
