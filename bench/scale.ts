@@ -144,7 +144,10 @@ function killCloud(signal: NodeJS.Signals): Promise<void> {
       res();
       return;
     }
+    // a cloud closing thousands of sessions on a loaded machine may take long: SIGKILL after 10 s
+    const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
     c.once('exit', () => {
+      clearTimeout(t);
       res();
     });
     c.kill(signal);
@@ -321,6 +324,7 @@ async function main(): Promise<unknown> {
     storeSync: EDGE_SYNC,
     store: EDGE_STORE,
     outboxPollMs: EDGE_POLL_MS,
+    reportNode: true,
     onPod: (name, storedAt) => {
       if (!stored.has(name)) stored.set(name, storedAt);
       storedWaiters.get(name)?.();

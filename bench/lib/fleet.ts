@@ -23,6 +23,8 @@ export interface WorkerInit {
   readonly storeSync: 'FULL' | 'NORMAL';
   readonly store: 'file' | 'memory';
   readonly outboxPollMs: number;
+  /** false: link only, no NodeReporter (bench/hub-memory.ts: the hub's own cost per connection) */
+  readonly reportNode: boolean;
 }
 
 /** main → worker */

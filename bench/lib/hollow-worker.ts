@@ -36,6 +36,7 @@ async function grow(upTo: number): Promise<void> {
           storeSync: cfg.storeSync,
           store: cfg.store,
           outboxPollMs: cfg.outboxPollMs,
+          reportNode: cfg.reportNode,
         });
         e.onPod = (p) => {
           send({ t: 'pod', name: p.name, storedAt: p.storedAt });

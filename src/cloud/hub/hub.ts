@@ -23,7 +23,8 @@ import {
   type NodeName,
   type SessionSettings,
 } from '../../protocol/index.js';
-import { EdgeSession, type CloseReason } from './session.js';
+import { KeepaliveWheel } from './keepalive.js';
+import { EdgeSession, type CloseReason, type SessionHooks } from './session.js';
 
 export const HubConfigSchema = z.object({
   host: z.string().default('0.0.0.0'),
@@ -109,6 +110,8 @@ export class Hub {
   private handler: HubHandler | undefined;
   private streams: StreamFrameHandler | undefined;
   private readonly features = new Set<string>();
+  /** one keepalive timer for all sessions, and the live byte counters (issue 12) */
+  private readonly hooks: SessionHooks;
 
   constructor(
     config: HubConfig,
@@ -154,8 +157,18 @@ export class Hub {
         name: 'tether_hub_bytes_out_total',
         help: 'Bytes sent to edges',
         registers,
-        collect: () => undefined,
       }),
+    };
+    const bytesOut = this.metrics.bytesOut;
+    this.hooks = {
+      keepalive: new KeepaliveWheel({
+        intervalMs: this.cfg.settings.keepaliveMs,
+        missedLimit: this.cfg.settings.missedPongLimit,
+      }),
+      // counted as sent, not at session close, so idle bytes per edge can be read from /metrics
+      sent: (n) => {
+        bytesOut.inc(n);
+      },
     };
   }
 
@@ -208,7 +221,14 @@ export class Hub {
       // Verified below per request, so a refused edge gets a specific reason instead of a TLS alert.
       rejectUnauthorized: false,
     });
-    const wss = new WebSocketServer({ noServer: true, maxPayload: this.cfg.settings.maxFrameBytes });
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.cfg.settings.maxFrameBytes,
+      // issue 12, memory per edge: no zlib context per connection (frames are small MessagePack,
+      // and TLS is the expensive part anyway), and no second set of every socket beside `sessions`
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
     server.on('request', (req, res) => {
       void this.onRequest(req, res);
     });
@@ -233,6 +253,7 @@ export class Hub {
 
   async stop(): Promise<void> {
     for (const s of [...this.sessions.values()]) s.close('shutdown', 'cloud core shutting down');
+    this.hooks.keepalive.stop();
     this.wss?.close();
     const server = this.server;
     this.server = undefined;
@@ -297,14 +318,20 @@ export class Hub {
     const handler = this.handler;
     if (handler === undefined) return;
     const log = this.log.child({ node });
-    const s = new EdgeSession(node, ws, this.cfg.settings, log, (sess, reason) => {
-      if (this.sessions.get(node) === sess) this.sessions.delete(node);
-      this.metrics.bytesOut.inc(sess.bytesOut);
-      log.info({ reason, session: sess.id }, 'edge session closed');
-      if (sess.greeted) handler.sessionClosed(sess, reason);
-      // Contract §10: a link drop ends every stream of that session.
-      this.streams?.sessionClosed(sess);
-    });
+    const s = new EdgeSession(
+      node,
+      ws,
+      this.cfg.settings,
+      log,
+      (sess, reason) => {
+        if (this.sessions.get(node) === sess) this.sessions.delete(node);
+        log.info({ reason, session: sess.id }, 'edge session closed');
+        if (sess.greeted) handler.sessionClosed(sess, reason);
+        // Contract §10: a link drop ends every stream of that session.
+        this.streams?.sessionClosed(sess);
+      },
+      this.hooks,
+    );
     let greeted = false;
     const helloTimer = setTimeout(() => {
       s.close('protocol', `no hello within ${this.cfg.helloTimeoutMs} ms`);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { Heartbeat, type Logger } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import {
   encode,
   messageId,
@@ -11,6 +11,14 @@ import {
   type SessionId,
   type SessionSettings,
 } from '../../protocol/index.js';
+import type { KeepaliveMember, KeepaliveWheel } from './keepalive.js';
+
+/** What a session shares with its hub: the keepalive timer and the live byte counters. */
+export interface SessionHooks {
+  readonly keepalive: KeepaliveWheel;
+  /** bytes of a frame as it is sent (tether_hub_bytes_out_total counts as it happens) */
+  readonly sent: (bytes: number) => void;
+}
 
 export type CloseReason = 'replaced' | 'peer-closed' | 'keepalive' | 'protocol' | 'slow' | 'shutdown';
 
@@ -18,11 +26,12 @@ export type CloseReason = 'replaced' | 'peer-closed' | 'keepalive' | 'protocol' 
  * One connected edge node (DESIGN §2: one session per node, identity from its certificate).
  * Owns its socket and keepalive; everything above the envelope is the handler's business.
  */
-export class EdgeSession {
+export class EdgeSession implements KeepaliveMember {
   readonly id: SessionId;
   private closedReason: CloseReason | undefined;
   private greetedFlag = false;
-  private readonly heartbeat: Heartbeat;
+  /** keepalive intervals without a frame from the edge (KeepaliveWheel); any frame resets it */
+  missed = 0;
   private pingPeer = true;
   readonly connectedAt = Date.now();
   /** When the last frame of any kind (pings included) came from the edge: its proof of life. */
@@ -36,19 +45,9 @@ export class EdgeSession {
     readonly settings: SessionSettings,
     private readonly log: Logger,
     private readonly onClose: (s: EdgeSession, reason: CloseReason) => void,
+    private readonly hooks: SessionHooks,
   ) {
     this.id = randomUUID() as SessionId;
-    this.heartbeat = new Heartbeat({
-      intervalMs: settings.keepaliveMs,
-      missedLimit: settings.missedPongLimit,
-      ping: () => {
-        if (this.pingPeer) this.send({ kind: 'ping' });
-      },
-      dead: (missed) => {
-        this.log.warn({ node, missed }, 'edge missed keepalives; closing its session');
-        this.close('keepalive');
-      },
-    });
     ws.on('close', () => {
       this.finish('peer-closed');
     });
@@ -70,14 +69,25 @@ export class EdgeSession {
    */
   startKeepalive(ping = true): void {
     this.pingPeer = ping;
-    this.heartbeat.start();
+    this.hooks.keepalive.add(this);
+  }
+
+  /** KeepaliveWheel: once per keepalive interval. */
+  ping(): void {
+    if (this.pingPeer) this.send({ kind: 'ping' });
+  }
+
+  /** KeepaliveWheel: missedPongLimit intervals without a frame from the edge. */
+  dead(missed: number): void {
+    this.log.warn({ node: this.node, missed }, 'edge missed keepalives; closing its session');
+    this.close('keepalive');
   }
 
   /** Any frame from the edge proves it is alive. */
   sawTraffic(bytes: number): void {
     this.bytesIn += bytes;
     this.lastFrameAt = Date.now();
-    this.heartbeat.alive();
+    this.missed = 0;
   }
 
   /** Sends one message; false when the session is closed. */
@@ -86,6 +96,7 @@ export class EdgeSession {
     const env = { v: PROTOCOL_VERSION, id: messageId(randomUUID()), ts: Date.now(), ...body } as Envelope;
     const bytes = encode(env);
     this.bytesOut += bytes.byteLength;
+    this.hooks.sent(bytes.byteLength);
     this.ws.send(bytes);
     return true;
   }
@@ -115,7 +126,7 @@ export class EdgeSession {
   private finish(reason: CloseReason): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
-    this.heartbeat.stop();
+    this.hooks.keepalive.remove(this);
     this.onClose(this, reason);
   }
 }

@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { EDGE_GROUP, Hub, type CloseReason, type HubHandler } from '../../src/cloud/hub/index.js';
+import { KeepaliveWheel, type KeepaliveMember } from '../../src/cloud/hub/keepalive.js';
+import {
+  CertificateAuthority,
+  createCsr,
+  createRegistry,
+  silentLogger,
+  type Registry,
+} from '../../src/common/index.js';
+import { Link } from '../../src/edge/link/index.js';
+import { EdgeStore } from '../../src/edge/store/index.js';
+import { encode, messageId, nodeName, PROTOCOL_VERSION } from '../../src/protocol/index.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function eventually(fn: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('hub keepalive wheel (unit)', () => {
+  const member = (): KeepaliveMember & { pings: number; deaths: number[] } => ({
+    missed: 0,
+    pings: 0,
+    deaths: [],
+    ping() {
+      this.pings++;
+    },
+    dead(missed: number) {
+      this.deaths.push(missed);
+    },
+  });
+
+  it('hub — keepalive wheel pings each member once per interval and declares a silent one dead after the limit', async () => {
+    const wheel = new KeepaliveWheel({ intervalMs: 100, missedLimit: 3, slots: 5 });
+    const silent = member();
+    const chatty = member();
+    wheel.add(silent);
+    wheel.add(chatty);
+    const answer = setInterval(() => {
+      chatty.missed = 0; // any frame from the edge resets the count
+    }, 20);
+    try {
+      await eventually(() => silent.deaths.length > 0, 'the silent member declared dead', 5000);
+      // three pings unanswered, then dead at its fourth turn: ~4 intervals after joining
+      expect(silent.pings).toBe(3);
+      expect(silent.deaths).toEqual([3]);
+      expect(wheel.size).toBe(1);
+      const before = chatty.pings;
+      await sleep(550);
+      // one ping per 100 ms interval (5 ± 1 in 550 ms: timers on a loaded machine drift)
+      expect(chatty.pings - before).toBeGreaterThanOrEqual(4);
+      expect(chatty.pings - before).toBeLessThanOrEqual(6);
+      expect(chatty.deaths).toEqual([]);
+    } finally {
+      clearInterval(answer);
+      wheel.remove(chatty);
+    }
+    expect(wheel.size).toBe(0);
+    const p = chatty.pings;
+    await sleep(250);
+    expect(chatty.pings).toBe(p); // removed: no more pings, and the wheel's timer stopped
+  });
+});
+
+describe('hub sessions', () => {
+  let dir: string;
+  let ca: CertificateAuthority;
+  let hub: Hub;
+  let registry: Registry;
+  const closed: { node: string; reason: CloseReason }[] = [];
+  const cleanups: (() => Promise<void> | void)[] = [];
+
+  const creds = async (name: string): Promise<{ certPem: string; keyPem: string; caPem: string }> => {
+    const { csrPem, keyPem } = await createCsr(name);
+    return { certPem: await ca.signClientCsr(csrPem, name, [EDGE_GROUP]), keyPem, caPem: ca.certPem };
+  };
+  const metric = async (name: string): Promise<number> => {
+    const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name} `));
+    return Number(line?.split(' ')[1] ?? NaN);
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tether-hub-'));
+    ca = await CertificateAuthority.create('hub-test-ca');
+    const serving = await ca.issueServer('localhost', { dnsNames: ['localhost'], ips: ['127.0.0.1'] });
+    registry = createRegistry();
+    hub = new Hub(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: ca.certPem },
+        settings: { keepaliveMs: 300, missedPongLimit: 2 },
+      },
+      silentLogger(),
+      registry,
+    );
+    const handler: HubHandler = {
+      sessionOpened: () => undefined,
+      message: () => undefined,
+      sessionClosed: (s, reason) => {
+        closed.push({ node: s.node, reason });
+      },
+    };
+    hub.setHandler(handler);
+    await hub.start();
+  });
+
+  afterAll(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hub — a silent edge is closed for missed keepalives while a live link stays; bytes out are counted as sent', async () => {
+    // a live edge: the real Link (it pings the cloud every keepalive interval)
+    const store = new EdgeStore({ path: join(dir, 'live.db') });
+    store.open();
+    const link = new Link(
+      { cloudUrl: `wss://127.0.0.1:${String(hub.port)}`, tls: await creds('live') },
+      store,
+      silentLogger(),
+      createRegistry(),
+    );
+    cleanups.push(() => {
+      store.close();
+    });
+    cleanups.push(() => link.stop());
+    await link.start();
+    await eventually(() => link.state === 'online', 'the live link online');
+
+    // a silent edge: says hello, then nothing (a hung agent behind a half-open connection)
+    const c = await creds('silent');
+    const ws = new WebSocket(`wss://127.0.0.1:${String(hub.port)}/v1/connect`, {
+      cert: c.certPem,
+      key: c.keyPem,
+      ca: c.caPem,
+    });
+    cleanups.push(() => {
+      ws.terminate();
+    });
+    await new Promise<void>((res, rej) => {
+      ws.once('open', () => {
+        res();
+      });
+      ws.once('error', rej);
+    });
+    const bytesBefore = await metric('tether_hub_bytes_out_total');
+    ws.send(
+      encode({
+        v: PROTOCOL_VERSION,
+        id: messageId('hello-1'),
+        ts: Date.now(),
+        kind: 'hello',
+        agentVersion: 'test',
+        protocols: [PROTOCOL_VERSION],
+      }),
+    );
+    await eventually(() => hub.session(nodeName('silent')) !== undefined, 'the silent session');
+    // the welcome was counted while the session is still open (not at its close)
+    expect(hub.session(nodeName('silent'))?.isOpen).toBe(true);
+    expect(await metric('tether_hub_bytes_out_total')).toBeGreaterThan(bytesBefore);
+
+    await eventually(() => closed.some((x) => x.node === 'silent'), 'the silent session closed', 15_000);
+    expect(closed.find((x) => x.node === 'silent')?.reason).toBe('keepalive');
+    // the live link outlived several keepalive intervals on the same hub
+    await sleep(1500);
+    expect(closed.some((x) => x.node === 'live')).toBe(false);
+    expect(hub.session(nodeName('live'))?.isOpen).toBe(true);
+    expect(link.state).toBe('online');
+  });
+});
