@@ -119,6 +119,20 @@ const POD_SPEC: Schema = {
 const POD_TEMPLATE: Schema = { 1: f('metadata', 'msg', OBJECT_META), 2: f('spec', 'msg', POD_SPEC) };
 
 const KINDS: Record<string, Schema> = {
+  // kubectl create token (k8s.io/api/authentication/v1 generated.proto)
+  'authentication.k8s.io/v1/TokenRequest': {
+    1: f('metadata', 'msg', OBJECT_META),
+    2: f('spec', 'msg', {
+      1: f('audiences', 'rstring'),
+      3: f('boundObjectRef', 'msg', {
+        1: f('kind', 'string'),
+        2: f('apiVersion', 'string'),
+        3: f('name', 'string'),
+        4: f('uid', 'string'),
+      }),
+      4: f('expirationSeconds', 'pint'),
+    }),
+  },
   'apps/v1/Deployment': {
     1: f('metadata', 'msg', OBJECT_META),
     2: f('spec', 'msg', {

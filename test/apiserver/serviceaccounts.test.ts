@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestServer, type TestServer } from './harness.js';
+import { api, kubectl, startTestServer, type TestServer } from './harness.js';
 
 const CLOUD_TOKEN = 'cloud-token-0123456789abcdef';
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -366,6 +366,37 @@ describe('apiserver serviceaccounts', () => {
     expect((await api(s, 'GET', '/api/v1/namespaces/sa-auth/serviceaccounts/default')).status).toBe(200);
     expect((await api(s, 'GET', '/api/v1/namespaces/sa-auth/pods', undefined, { token: plain })).status).toBe(
       401,
+    );
+  });
+
+  it('serviceaccounts — kubectl create token (bound to a pod, with a duration) and kubectl with the token as its credential', async () => {
+    expect((await ns('sa-kubectl')).status).toBe(201);
+    expect((await api(s, 'POST', '/api/v1/namespaces/sa-kubectl/pods', podBody('p'))).status).toBe(201);
+    const created = await kubectl(s, [
+      'create',
+      'token',
+      'default',
+      '-n',
+      'sa-kubectl',
+      '--duration=20m',
+      '--bound-object-kind=Pod',
+      '--bound-object-name=p',
+    ]);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    const c = claims(token);
+    expect(c.exp - c.iat).toBe(1200);
+    expect(c['kubernetes.io'].pod.name).toBe('p');
+    const ca = join(s.dir, 'data', 'pki', 'ca.crt');
+    const args = ['--server', s.url, '--certificate-authority', ca, '--token', token];
+    const denied = await kubectl(s, [...args, 'get', 'pods', '-n', 'sa-kubectl'], {
+      // The admin's client certificate would win over the token: a kubeconfig without a user.
+      env: { KUBECONFIG: '/dev/null' },
+    });
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain(
+      'User "system:serviceaccount:sa-kubectl:default" cannot list resource "pods"',
     );
   });
 
