@@ -284,25 +284,25 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
   });
 
   // Streams are opened only by the cloud over this node's own link (docs/streams.md); a link drop
-  // ends every open stream, as the contract says.
-  const streams =
-    runtime === undefined
-      ? undefined
-      : new EdgeStreams(
-          { nodeName: cfg.nodeName, podLogsRoot: cfg.pods.podLogsRoot },
-          { store, runtime, logger: log.child({ component: 'streams' }), registry },
-        );
-  if (streams !== undefined) {
-    // Token replies go to the token manager; everything else (streams, queries) to streams.
-    link.setHandler({
-      message: (env, l) => {
-        if (tokens?.message(env) !== true) streams.message(env, l);
-      },
-    });
-    link.on('offline', () => {
-      streams.closeAll();
-    });
-  }
+  // ends every open stream, as the contract says. Without pods they still serve the metrics scrapes.
+  const streams = new EdgeStreams(
+    { nodeName: cfg.nodeName, podLogsRoot: cfg.pods.podLogsRoot },
+    {
+      store,
+      ...(runtime === undefined ? {} : { runtime }),
+      logger: log.child({ component: 'streams' }),
+      registry,
+    },
+  );
+  // Token replies go to the token manager; everything else (streams, queries) to streams.
+  link.setHandler({
+    message: (env, l) => {
+      if (tokens?.message(env) !== true) streams.message(env, l);
+    },
+  });
+  link.on('offline', () => {
+    streams.closeAll();
+  });
 
   const reporter = new NodeReporter(
     {
@@ -450,7 +450,7 @@ export async function startEdge(cfg: EdgeConfig): Promise<RunningEdge> {
       },
     ),
     ...(api === undefined ? [] : [optional(api, log)]),
-    ...(streams === undefined ? [] : [streams]),
+    streams,
     link,
   ];
   link.on('online', () => {

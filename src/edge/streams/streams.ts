@@ -101,7 +101,8 @@ export type StreamRuntime = Pick<
 
 export interface EdgeStreamsDeps {
   readonly store: StreamStore;
-  readonly runtime: StreamRuntime;
+  /** Absent on an edge without pods: pod streams are refused, metrics still served. */
+  readonly runtime?: StreamRuntime;
   readonly logger: Logger;
   readonly registry: Registry;
 }
@@ -152,6 +153,7 @@ export class EdgeStreams implements Component {
   private readonly cfg: Config;
   private readonly log: Logger;
   private readonly active = new Map<StreamId, Active>();
+  private readonly runtime: StreamRuntime;
   private running = false;
   private readonly metrics;
 
@@ -167,6 +169,7 @@ export class EdgeStreams implements Component {
       );
     this.cfg = parsed.data;
     this.log = deps.logger.child({ component: 'streams' });
+    this.runtime = deps.runtime ?? noRuntime(this.cfg.nodeName);
     const registers = [deps.registry];
     this.metrics = {
       open: new Gauge({
@@ -368,7 +371,7 @@ export class EdgeStreams implements Component {
         text = await this.deps.registry.metrics();
         break;
       case '/metrics/resource':
-        text = await collectResourceMetrics(this.deps.runtime, {
+        text = await collectResourceMetrics(this.runtime, {
           isPodOfNode: (namespace, pod) => {
             const key: ObjectKey = { group: '', version: 'v1', kind: 'Pod', namespace, name: pod };
             const o = this.deps.store.get(key)?.object as { spec?: { nodeName?: string } } | undefined;
@@ -447,7 +450,7 @@ export class EdgeStreams implements Component {
 
   /** The pod's CRI containers of that name, newest attempt first. */
   private async instances(pod: PodView, name: string): Promise<ContainerSummary[]> {
-    const list = await this.deps.runtime.listContainers({
+    const list = await this.runtime.listContainers({
       labels: { [LABEL_POD_UID]: pod.uid, [LABEL_CONTAINER_NAME]: name },
     });
     return list.sort(
@@ -474,7 +477,7 @@ export class EdgeStreams implements Component {
     let live: ContainerId | undefined;
     if (o.previous) {
       const prev = all[1];
-      if (prev !== undefined) file = (await this.deps.runtime.containerStatus(prev.id)).logPath;
+      if (prev !== undefined) file = (await this.runtime.containerStatus(prev.id)).logPath;
       else if (latest !== undefined && latest.metadata.attempt > 0)
         // the previous instance was removed; its log file may still be there (kubelet names it)
         file = path.join(dir, name, `${latest.metadata.attempt - 1}.log`);
@@ -482,7 +485,7 @@ export class EdgeStreams implements Component {
     } else {
       if (latest === undefined)
         throw new StreamRefusedError(`container "${name}" in pod "${ref}" is waiting to start`);
-      const st: ContainerStatus = await this.deps.runtime.containerStatus(latest.id);
+      const st: ContainerStatus = await this.runtime.containerStatus(latest.id);
       file = st.logPath;
       live = latest.id;
     }
@@ -501,7 +504,7 @@ export class EdgeStreams implements Component {
     } else if (o.sinceSeconds !== undefined) {
       sinceNs = (BigInt(Date.now()) - BigInt(o.sinceSeconds) * 1000n) * 1_000_000n;
     }
-    const runtime = this.deps.runtime;
+    const runtime = this.runtime;
     const reader = new CriLogReader(safe, {
       follow: o.follow && live !== undefined,
       timestamps: o.timestamps,
@@ -587,8 +590,8 @@ export class EdgeStreams implements Component {
     const stdio = { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr && !o.tty, tty: o.tty };
     const url =
       o.type === 'exec'
-        ? await this.deps.runtime.exec(latest.id, { cmd: o.command, ...stdio })
-        : await this.deps.runtime.attach(latest.id, stdio);
+        ? await this.runtime.exec(latest.id, { cmd: o.command, ...stdio })
+        : await this.runtime.attach(latest.id, stdio);
     if (gone(s)) return;
     const rc = await RemoteCommand.open(url, { ...stdio, timeoutMs: this.cfg.connectTimeoutMs });
     s.release = () => {
@@ -640,14 +643,14 @@ export class EdgeStreams implements Component {
   // ── port-forward ─────────────────────────────────────────────────────────────────────
 
   private async servePortForward(s: Active, pod: PodView, port: number): Promise<void> {
-    const boxes = await this.deps.runtime.listPodSandbox({
+    const boxes = await this.runtime.listPodSandbox({
       labels: { [LABEL_POD_UID]: pod.uid },
       state: 'ready',
     });
     const box = boxes[0];
     if (box === undefined)
       throw new StreamRefusedError(`pod "${pod.namespace}/${pod.name}" has no running sandbox`);
-    const url = await this.deps.runtime.portForward(box.id, [port]);
+    const url = await this.runtime.portForward(box.id, [port]);
     if (gone(s)) return;
     const pf = await PortForwardConnection.open(url, port, this.cfg.connectTimeoutMs);
     s.release = () => {
@@ -851,6 +854,21 @@ class InputCredit {
 }
 
 /** Read through a call: after an await the stream may have ended (TS cannot see that). */
+/** The runtime of an edge without pods: no containers, every pod stream refused. */
+function noRuntime(node: string): StreamRuntime {
+  const refuse = (): Promise<never> =>
+    Promise.reject(new StreamRefusedError(`pods are disabled on the edge node "${node}"`));
+  return {
+    listContainers: () => Promise.resolve([]),
+    listContainerStats: () => Promise.resolve([]),
+    listPodSandbox: () => Promise.resolve([]),
+    containerStatus: refuse,
+    exec: refuse,
+    attach: refuse,
+    portForward: refuse,
+  };
+}
+
 function gone(s: Active): boolean {
   return s.ended;
 }

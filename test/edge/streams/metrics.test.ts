@@ -127,6 +127,39 @@ describe('edge/streams metrics — the resource metrics text', () => {
   });
 });
 
+describe('edge/streams metrics — an edge without pods (no runtime)', () => {
+  it('edge/streams metrics — without a runtime: node figures and the registry are served, pod streams refused', async () => {
+    const s = new EdgeStreams(
+      { nodeName: 'edge-nopods' },
+      {
+        store: { get: () => undefined },
+        logger: silentLogger(),
+        registry: createRegistry(),
+      },
+    );
+    await s.start();
+    try {
+      const cloud = new FakeCloud(s);
+      const id = cloud.open(NODE_TARGET, { type: 'metrics', path: '/metrics/resource' });
+      expect(await cloud.ended(id)).toEqual({ type: 'closed' });
+      const fams = parsePromText(cloud.output(id, 1).toString('utf8'));
+      expect(samplesOf(fams, 'node_cpu_usage_seconds_total')[0]?.value).toBeGreaterThan(0);
+      expect(samplesOf(fams, 'resource_scrape_error')[0]?.value).toBe(0);
+      expect(fams.has('container_cpu_usage_seconds_total')).toBe(false);
+      const reg = cloud.open(NODE_TARGET, { type: 'metrics', path: '/metrics' });
+      expect(await cloud.ended(reg)).toEqual({ type: 'closed' });
+      expect(cloud.output(reg, 1).toString('utf8')).toContain('tether_edge_streams_open');
+      const ex = cloud.open(
+        { namespace: 'default', pod: 'p', container: 'c' },
+        { type: 'logs', follow: false, timestamps: false, previous: false },
+      );
+      expect(await cloud.ended(ex)).toMatchObject({ type: 'error' });
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('edge/streams metrics — against the real containerd', () => {
   let env: StreamEnv;
   let busy: RunningPod;
