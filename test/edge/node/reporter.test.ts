@@ -100,3 +100,39 @@ describe('edge/node reporter', () => {
     expect(outbox.lastConditions().get('EdgeHealthy')?.message).toBe('runtime=01@10:00:10Z');
   });
 });
+
+describe('edge/node reporter — Lease renewal negotiated with the cloud (issue 12)', () => {
+  it('edge/node — no lease writes while the cloud renews the Lease (leaseByCloud); lease writes again against a cloud that does not', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tether-node-'));
+    const outbox = new RecordingOutbox();
+    let byCloud = true;
+    const reporter = new NodeReporter(
+      { nodeName: 'edge-lease', dataDir: dir, statusCheckMs: 60_000, leaseRenewMs: 60_000 },
+      {
+        hardware: () => discoverHardware({ root: FIXTURE }),
+        runtimeVersion: () => Promise.resolve('containerd://1.6.20'),
+        online: () => true,
+        leaseByCloud: () => byCloud,
+        outbox,
+      },
+      silentLogger(),
+    );
+    try {
+      await reporter.start();
+      reporter.connected();
+      reporter.renewLease();
+      const leases = () => outbox.writes.filter((w) => w.type === 'lease');
+      expect(leases()).toHaveLength(0);
+      // the Node status still goes through the outbox
+      expect(outbox.statuses().length).toBeGreaterThan(0);
+      // reconnected to an older cloud: the welcome carries no leaseByCloud
+      byCloud = false;
+      reporter.connected();
+      expect(leases()).toHaveLength(1);
+      expect(leases()[0]?.payload).toMatchObject({ holderIdentity: 'edge-lease', leaseDurationSeconds: 40 });
+    } finally {
+      await reporter.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
