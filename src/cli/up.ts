@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createCsr,
@@ -29,7 +29,15 @@ import { startCloud, type RunningCloud } from './cloud.js';
 import { CloudConfigSchema, EdgeConfigSchema, validateConfig } from './config.js';
 import { startEdge, type RunningEdge } from './edge.js';
 import { serveMetrics } from './metrics.js';
-import { createNetns, netnsPossible, removeNetns, upNetns, type UpNetns } from './netns.js';
+import {
+  createNetns,
+  netnsPossible,
+  removeLeftoverNetns,
+  removeNetns,
+  upTag,
+  type UpNetns,
+} from './netns.js';
+import { containerdLoopbackPorts, startStreamsBridge, type StreamsBridge } from './up-streams.js';
 import { stringify as stringifyYaml } from 'yaml';
 
 export interface UpOptions {
@@ -65,6 +73,8 @@ export interface UpState {
   kubeconfig: string;
   metricsUrl: string | undefined;
   edges: { name: string; ns: string; hostIf: string; index: number; pid: number | undefined }[];
+  /** The containerd streaming forwarders inside the edges' namespaces (up-streams.ts). */
+  bridgePids?: number[];
 }
 const STATE_FILE = 'up.json';
 
@@ -197,7 +207,9 @@ function startNetnsEdge(
  * state kept in `stateDir` between runs. Each step reports progress; a failure stops what was
  * started and says what to do.
  */
-export async function up(opts: UpOptions): Promise<RunningUp> {
+export async function up(given: UpOptions): Promise<RunningUp> {
+  // absolute: processes are recognised as this state dir's by it (stopLeftovers)
+  const opts: UpOptions = { ...given, stateDir: resolve(given.stateDir) };
   const total = 5 + (opts.edges > 0 ? 1 : 0) + (opts.device ? 1 : 0);
   let n = 0;
   const stops: (() => Promise<void>)[] = [];
@@ -213,6 +225,10 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
     throw new Error(
       '--edges needs root and iproute2 (each extra edge gets a network namespace): run it with sudo',
     );
+  // What an earlier run on this state dir left when it was killed (SIGKILL: no clean-up ran):
+  // its namespace edges and forwarders still run, its namespaces and veths still exist.
+  if (earlier !== undefined) await stopLeftovers(opts.stateDir, earlier);
+  if (netnsPossible()) removeLeftoverNetns(upTag(opts.stateDir));
   const state: UpState = { pid: process.pid, kubeconfig: '', metricsUrl: undefined, edges: [] };
   const save = (): void => {
     writeFileSync(join(opts.stateDir, STATE_FILE), JSON.stringify(state, null, 2));
@@ -281,8 +297,9 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
     const spaces: UpNetns[] = [];
     if (opts.edges > 0) {
       done = step(++n, total, `network namespaces for ${opts.edges} more edge(s)`);
+      const tag = upTag(opts.stateDir);
       for (let i = 1; i <= opts.edges; i++) {
-        const ns = createNetns(i);
+        const ns = createNetns(tag, i);
         spaces.push(ns);
         stops.push(() => {
           removeNetns(ns);
@@ -369,6 +386,17 @@ export async function up(opts: UpOptions): Promise<RunningUp> {
     done();
 
     const names = [opts.nodeName];
+    let bridge: StreamsBridge | undefined;
+    if (spaces.length > 0) {
+      // kubectl logs/exec into pods of the namespace edges: containerd's streaming server on
+      // their loopback too (why: up-streams.ts).
+      bridge = await startStreamsBridge(opts.stateDir, containerdLoopbackPorts());
+      const b = bridge;
+      stops.push(() => b.stop());
+      for (const s of spaces) b.addNamespace(s.ns);
+      state.bridgePids = [...b.pids];
+      save();
+    }
     if (spaces.length > 0) {
       done = step(
         ++n,
@@ -492,11 +520,29 @@ async function stopPid(pid: number): Promise<void> {
   }
 }
 
+/** Whether `pid` is still a process of this state dir (its command line names it): no pid reuse victim. */
+function ours(pid: number | undefined, stateDir: string): boolean {
+  if (!alive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8').includes(resolve(stateDir));
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the namespace edges and streaming forwarders a run on this state dir recorded, if still ours. */
+async function stopLeftovers(stateDir: string, state: UpState): Promise<void> {
+  if (state.pid !== process.pid && alive(state.pid)) return;
+  for (const pid of [...state.edges.map((e) => e.pid), ...(state.bridgePids ?? [])])
+    if (pid !== undefined && ours(pid, stateDir)) await stopPid(pid);
+}
+
 /**
  * `tether down`: stops a running `tether up` (by its state file), its namespace edges and their
  * namespaces, the pods its edges ran on the project's containerd, and removes its state.
  */
-export async function down(stateDir: string): Promise<string> {
+export async function down(given: string): Promise<string> {
+  const stateDir = resolve(given);
   const state = readState(stateDir);
   const done: string[] = [];
   if (state !== undefined) {
@@ -504,12 +550,13 @@ export async function down(stateDir: string): Promise<string> {
       await stopPid(state.pid);
       done.push(`stopped tether up (pid ${state.pid})`);
     }
+    await stopLeftovers(stateDir, state);
     for (const e of state.edges) {
-      if (alive(e.pid)) await stopPid(e.pid ?? 0);
-      removeNetns(upNetns(e.index));
+      removeNetns(e);
       done.push(`removed edge ${e.name} and namespace ${e.ns}`);
     }
   }
+  if (netnsPossible()) removeLeftoverNetns(upTag(stateDir));
   const pods = await removePods(stateDir).catch(() => 0);
   if (pods > 0) done.push(`removed ${pods} pod sandbox(es) of its edges`);
   if (!existsSync(stateDir)) return [...done, `nothing to remove: ${stateDir} does not exist`].join('\n');

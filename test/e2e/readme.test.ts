@@ -3,13 +3,16 @@
  * blocks are extracted from README.md and each line runs in bash, in order, against a real
  * `tether up --edges 1` (its own state dir and free ports). A line passes when it exits 0 and,
  * if it ends with `# → text`, its output contains that text. Substituted: the default state dir
- * (/var/lib/tether/up) by the test's, `sudo` by a no-op (the suite runs as root).
+ * (/var/lib/tether/up) by the test's, the default state dir's namespace and veth names
+ * (`tether-up-1`, `tup1h`) by the ones `up` derives from the test's state dir (src/cli/netns.ts),
+ * `sudo` by a no-op (the suite runs as root).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upNetnsNames, upTag } from '../../src/cli/netns.js';
 import { REPO_ROOT } from '../support/controlplane.js';
 import { freePort, tether, type Proc } from '../support/procs.js';
 
@@ -131,7 +134,11 @@ describe('readme — the walkthrough', () => {
   it('readme — every walkthrough command works as written against a real tether up', async () => {
     const lines = walkthrough(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'));
     for (const l of lines) {
-      const command = l.command.replaceAll('/var/lib/tether/up', state);
+      const mine = upNetnsNames(upTag(state), 1);
+      const command = l.command
+        .replaceAll('/var/lib/tether/up', state)
+        .replaceAll(/\btether-up-1\b/g, mine.ns)
+        .replaceAll(/\btup1h\b/g, mine.hostIf);
       const r = await bash(command, env, 240_000);
       const where = `README walkthrough: ${l.command}\n${r.out}\n--- tether up:\n${up?.output().slice(-3000) ?? ''}`;
       expect(r.code, where).toBe(0);
