@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { logOptions, statusOf } from '../../../src/cloud/streams/index.js';
+import { hostOnly, logOptions, nodeProxyName, statusOf } from '../../../src/cloud/streams/index.js';
+import { validateEnvelope } from '../../../src/protocol/validate.js';
 
 describe('cloud streams parameters', () => {
   it('streams — kubelet /containerLogs query becomes the contract LogsOptions', () => {
@@ -48,5 +49,36 @@ describe('cloud streams parameters', () => {
       status: 'Failure',
       message: 'container "c" is not running',
     });
+  });
+
+  it('streams metrics — the node of a nodes/proxy name and of a Host header', () => {
+    expect(nodeProxyName('edge-a')).toBe('edge-a');
+    expect(nodeProxyName('edge-a:10250')).toBe('edge-a');
+    expect(nodeProxyName('https:edge-a:10250')).toBe('edge-a');
+    expect(nodeProxyName('a:b:c:d')).toBe('');
+    expect(hostOnly('10.213.0.2:10353')).toBe('10.213.0.2');
+    expect(hostOnly('10.213.0.2')).toBe('10.213.0.2');
+    expect(hostOnly('[fd00::2]:10353')).toBe('fd00::2');
+    expect(hostOnly('fd00::2')).toBe('fd00::2');
+  });
+
+  it('streams metrics — a metrics open validates at the boundary: known paths only, target without a pod', () => {
+    const open = (what: unknown, target: unknown = { namespace: '', pod: '' }) =>
+      validateEnvelope({
+        v: 1,
+        id: 'm1',
+        ts: 1,
+        kind: 'streamOpen',
+        stream: 's1',
+        target,
+        what,
+        window: 1024,
+      });
+    expect(open({ type: 'metrics', path: '/metrics/resource' }).ok).toBe(true);
+    expect(open({ type: 'metrics', path: '/metrics/cadvisor' }).ok).toBe(false);
+    expect(open({ type: 'metrics' }).ok).toBe(false);
+    // a pod stream still needs its pod
+    expect(open({ type: 'portForward', port: 80 }).ok).toBe(false);
+    expect(open({ type: 'portForward', port: 80 }, { namespace: 'default', pod: 'p' }).ok).toBe(true);
   });
 });
