@@ -8,3 +8,11 @@ export {
   type DeviceStatusSink,
 } from './device-status.js';
 export { answerServiceAccountToken } from './tokens.js';
+export {
+  LeaseRenewer,
+  microTime,
+  type LeaseRenewerConfig,
+  type LeaseWriter,
+  type LiveSession,
+  type SessionLookup,
+} from './leases.js';

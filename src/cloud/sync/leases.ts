@@ -2,7 +2,6 @@ import { Counter, Histogram } from 'prom-client';
 import { z } from 'zod';
 import { ConfigError, errorMessage, type Logger, type Registry } from '../../common/index.js';
 import type { NodeName, SessionSettings } from '../../protocol/index.js';
-import type { EdgeSession } from '../hub/index.js';
 import type { WriteOutcome } from '../kube/index.js';
 
 export const LeaseRenewerConfigSchema = z.object({
@@ -28,14 +27,22 @@ export interface LeaseWriter {
   renewLease(node: string, spec: Record<string, unknown>): Promise<WriteOutcome>;
 }
 
+/** What the renewer reads of a hub session (EdgeSession has it). */
+export interface LiveSession {
+  readonly node: NodeName;
+  readonly isOpen: boolean;
+  /** When the edge's last frame arrived (ms). */
+  readonly lastFrameAt: number;
+}
+
 /** Where the renewer learns whether a session is still the node's current one. */
 export interface SessionLookup {
-  session(node: NodeName): EdgeSession | undefined;
+  session(node: NodeName): LiveSession | undefined;
   readonly settings: SessionSettings;
 }
 
 interface Entry {
-  readonly session: EdgeSession;
+  readonly session: LiveSession;
   timer: NodeJS.Timeout | undefined;
   /** When this renewal was due (the lag histogram measures from here). */
   dueAt: number;
@@ -124,7 +131,7 @@ export class LeaseRenewer {
   }
 
   /** A session started: renew now (the node must be Ready quickly after a reconnect). */
-  sessionOpened(s: EdgeSession): void {
+  sessionOpened(s: LiveSession): void {
     if (!this.cfg.enabled || this.stopped) return;
     this.clear(s.node);
     const entry: Entry = {
@@ -140,12 +147,12 @@ export class LeaseRenewer {
   }
 
   /** A session ended: no more renewals for it and no write (the Lease lapses by itself). */
-  sessionClosed(s: EdgeSession): void {
+  sessionClosed(s: LiveSession): void {
     if (this.entries.get(s.node)?.session === s) this.clear(s.node);
   }
 
   /** The edge sent a `lease` write itself (an agent older than leaseByCloud): leave the Lease to it. */
-  edgeRenewed(s: EdgeSession): void {
+  edgeRenewed(s: LiveSession): void {
     const e = this.entries.get(s.node);
     if (e?.session !== s || e.edgeRenews) return;
     e.edgeRenews = true;

@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRegistry, silentLogger, type Registry } from '../../../src/common/index.js';
+import type { WriteOutcome } from '../../../src/cloud/kube/index.js';
+import { LeaseRenewer, type LeaseWriter, type LiveSession } from '../../../src/cloud/sync/index.js';
+import { nodeName, type NodeName, type SessionSettings } from '../../../src/protocol/index.js';
+import { eventually } from '../../support/channel.js';
+
+/** The one write the renewer makes, by hand: records each renewal and how many ran at once. */
+class SlowWriter implements LeaseWriter {
+  readonly calls: { node: string; at: number; spec: Record<string, unknown> }[] = [];
+  running = 0;
+  maxRunning = 0;
+  async renewLease(node: string, spec: Record<string, unknown>): Promise<WriteOutcome> {
+    this.calls.push({ node, at: Date.now(), spec });
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    await new Promise((r) => setTimeout(r, 20));
+    this.running--;
+    return { ok: true };
+  }
+  of(node: string): number[] {
+    return this.calls.filter((c) => c.node === node).map((c) => c.at);
+  }
+}
+
+class Sessions {
+  readonly settings: SessionSettings = {
+    keepaliveMs: 200,
+    missedPongLimit: 3,
+    windowSize: 64,
+    maxFrameBytes: 1 << 20,
+    inventoryChunk: 1000,
+  };
+  readonly map = new Map<NodeName, LiveSession & { lastFrameAt: number; isOpen: boolean }>();
+  open(n: string): LiveSession & { lastFrameAt: number; isOpen: boolean } {
+    const s = { node: nodeName(n), isOpen: true, lastFrameAt: Date.now() };
+    this.map.set(s.node, s);
+    return s;
+  }
+  session(n: NodeName): LiveSession | undefined {
+    return this.map.get(n);
+  }
+}
+
+async function counter(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  return (m?.values ?? [])
+    .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+    .reduce((a, v) => a + v.value, 0);
+}
+
+describe('cloud/sync LeaseRenewer (issue 12)', () => {
+  let renewer: LeaseRenewer | undefined;
+  afterEach(() => {
+    renewer?.stop();
+  });
+
+  it('leases — a storm of session starts is renewed at once but never more than maxInFlight writes at a time; the next round is spread over the interval', async () => {
+    const writer = new SlowWriter();
+    const sessions = new Sessions();
+    const registry = createRegistry();
+    const r = new LeaseRenewer(
+      { renewIntervalSeconds: 1, maxInFlight: 4 },
+      writer,
+      sessions,
+      silentLogger(),
+      registry,
+    );
+    renewer = r;
+    const nodes = Array.from({ length: 50 }, (_, i) => `n${String(i)}`);
+    const keepFresh = setInterval(() => {
+      for (const s of sessions.map.values()) s.lastFrameAt = Date.now();
+    }, 50);
+    try {
+      for (const n of nodes) r.sessionOpened(sessions.open(n));
+      await eventually(() => nodes.every((n) => writer.of(n).length >= 1), 'every node renewed once', 10_000);
+      expect(writer.maxRunning).toBeLessThanOrEqual(4);
+      expect(writer.maxRunning).toBeGreaterThan(1);
+      const spec = writer.calls[0]?.spec;
+      expect(spec).toMatchObject({ holderIdentity: 'n0', leaseDurationSeconds: 40 });
+      expect(String(spec?.['renewTime'])).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+      await eventually(
+        () => nodes.every((n) => writer.of(n).length >= 2),
+        'every node renewed twice',
+        10_000,
+      );
+      // first periods drawn over the whole interval: the second renewals do not come back as one burst
+      const seconds = nodes.map((n) => writer.of(n)[1] ?? 0);
+      expect(Math.max(...seconds) - Math.min(...seconds)).toBeGreaterThan(300);
+      expect(await counter(registry, 'tether_sync_lease_renewals_total')).toBeGreaterThanOrEqual(100);
+    } finally {
+      clearInterval(keepFresh);
+    }
+  });
+
+  it('leases — a silent session is not renewed until it sends again; a closed one never again', async () => {
+    const writer = new SlowWriter();
+    const sessions = new Sessions();
+    const registry = createRegistry();
+    const r = new LeaseRenewer({ renewIntervalSeconds: 0.2 }, writer, sessions, silentLogger(), registry);
+    renewer = r;
+    expect(r.freshnessBoundMs).toBe(400); // keepaliveMs × (missedPongLimit − 1)
+    const quiet = sessions.open('quiet');
+    const gone = sessions.open('gone');
+    r.sessionOpened(quiet);
+    r.sessionOpened(gone);
+    await eventually(
+      () => writer.of('quiet').length >= 1 && writer.of('gone').length >= 1,
+      'renewed at start',
+    );
+    // 'quiet' stops sending; 'gone' ends
+    quiet.lastFrameAt = Date.now() - 10_000;
+    r.sessionClosed(gone);
+    gone.isOpen = false;
+    sessions.map.delete(gone.node);
+    const q = writer.of('quiet').length;
+    const g = writer.of('gone').length;
+    await eventually(
+      async () =>
+        (await counter(registry, 'tether_sync_lease_renewals_skipped_total', { reason: 'stale' })) >= 2,
+      'stale renewals skipped',
+    );
+    expect(writer.of('quiet').length).toBe(q);
+    expect(writer.of('gone').length).toBe(g);
+    // a frame again: renewals resume
+    quiet.lastFrameAt = Date.now();
+    await eventually(() => writer.of('quiet').length > q, 'renewed again after a frame');
+    expect(writer.of('gone').length).toBe(g);
+    expect(r.renewing).toBe(1);
+  });
+});
