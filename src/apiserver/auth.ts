@@ -88,7 +88,12 @@ export class Authenticator {
     if (h === undefined) return undefined;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
     if (m === null) return null;
-    const presented = Buffer.from(m[1] ?? '');
+    return this.authenticateToken(m[1] ?? '');
+  }
+
+  /** A static bearer token (config or tokens file); null when none matches. */
+  authenticateToken(token: string): UserInfo | null {
+    const presented = Buffer.from(token);
     for (const t of this.tokens) {
       const b = Buffer.from(t.token);
       if (b.length === presented.length && timingSafeEqual(b, presented))

@@ -103,6 +103,8 @@ export function builtinResources(): ResourceInfo[] {
       ],
     }),
     r('coordination.k8s.io', 'v1', 'leases', 'Lease', true, { createOnUpdate: true }),
+    // Answered, never stored (src/apiserver/serviceaccounts.ts).
+    r('authentication.k8s.io', 'v1', 'tokenreviews', 'TokenReview', false, { verbs: ['create'] }),
     r('apps', 'v1', 'deployments', 'Deployment', true, {
       shortNames: ['deploy'],
       categories: ['all'],

@@ -493,6 +493,15 @@ export class ApiServer implements Component {
       handleLog(ctx, nodes, run.kubelet);
       return;
     }
+    if (r.group === 'authentication.k8s.io' && r.resource === 'tokenreviews' && run !== undefined) {
+      if (info.verb !== 'create' || info.name !== '' || info.subresource !== '') {
+        ctx.req.resume();
+        writeError(ctx.res, info.name === '' ? Errors.methodNotAllowed() : Errors.pathNotFound());
+        return;
+      }
+      await run.serviceAccounts.handleTokenReview(ctx, (t) => run.authn.authenticateToken(t));
+      return;
+    }
     if (
       info.subresource === 'token' &&
       r.group === '' &&

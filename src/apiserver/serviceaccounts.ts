@@ -359,7 +359,10 @@ export class ServiceAccounts {
    * ours but invalid (expired, bad signature, wrong audience, bound object gone), `undefined`
    * when it is not a service-account token of this issuer at all.
    */
-  async authenticate(token: string): Promise<ServiceAccountUser | null | undefined> {
+  async authenticate(
+    token: string,
+    audiences: readonly string[] = API_AUDIENCES,
+  ): Promise<ServiceAccountUser | null | undefined> {
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;
@@ -371,7 +374,7 @@ export class ServiceAccounts {
     try {
       ({ payload } = await jwtVerify(token, this.keys.publicKey, {
         issuer: SA_ISSUER,
-        audience: [...API_AUDIENCES],
+        audience: [...audiences],
         algorithms: ['RS256'],
       }));
     } catch (e) {
@@ -427,6 +430,81 @@ export class ServiceAccounts {
       groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
       extra: Object.fromEntries(Object.entries(extra).sort(([a], [b]) => a.localeCompare(b))),
     };
+  }
+
+  /**
+   * POST /apis/authentication.k8s.io/v1/tokenreviews: static tokens and this issuer's
+   * service-account tokens (upstream's token authenticators), for the requested audiences.
+   */
+  async handleTokenReview(ctx: HandlerContext, staticToken: (t: string) => UserInfo | null): Promise<void> {
+    const b = await body(ctx);
+    if (!b.ok) {
+      writeError(ctx.res, b.error);
+      return;
+    }
+    const decoded =
+      b.value.data.length === 0
+        ? err(Errors.badRequest('the body of the request was empty'))
+        : decodeObject(b.value.data, b.value.type);
+    if (!decoded.ok) {
+      writeError(ctx.res, decoded.error);
+      return;
+    }
+    const review = decoded.value;
+    const kind = str(review['kind']) ?? '';
+    const apiVersion = str(review['apiVersion']) ?? '';
+    if (
+      (kind !== '' && kind !== 'TokenReview') ||
+      (apiVersion !== '' && apiVersion !== 'authentication.k8s.io/v1')
+    ) {
+      writeError(
+        ctx.res,
+        Errors.badRequest(`${kind} in version "${apiVersion}" cannot be handled as a TokenReview`),
+      );
+      return;
+    }
+    const spec = isObject(review['spec']) ? review['spec'] : {};
+    const token = str(spec['token']) ?? '';
+    if (token === '') {
+      writeError(
+        ctx.res,
+        Errors.invalid('TokenReview', 'authentication.k8s.io', '', [Causes.required('spec.token')]),
+      );
+      return;
+    }
+    const wanted = Array.isArray(spec['audiences'])
+      ? spec['audiences'].filter((a): a is string => typeof a === 'string')
+      : [];
+    const audiences = wanted.length === 0 ? [...API_AUDIENCES] : wanted;
+    // Static tokens are not audience-bound: valid for the server's own audiences only.
+    const fromStatic = staticToken(token);
+    const staticAud = audiences.filter((a) => API_AUDIENCES.includes(a));
+    const sa = fromStatic !== null && staticAud.length > 0 ? null : await this.authenticate(token, audiences);
+    let status: JsonObject;
+    if (fromStatic !== null && staticAud.length > 0) {
+      status = {
+        authenticated: true,
+        user: { username: fromStatic.name, groups: [...fromStatic.groups] },
+        audiences: staticAud,
+      };
+    } else if (sa === null || sa === undefined) {
+      status = { user: {}, error: 'invalid bearer token' };
+    } else {
+      const aud = decodeJwt(token).aud;
+      const tokenAud = typeof aud === 'string' ? [aud] : (aud ?? []);
+      status = {
+        authenticated: true,
+        user: { username: sa.name, uid: sa.uid, groups: [...sa.groups], extra: { ...sa.extra } },
+        audiences: audiences.filter((a) => tokenAud.includes(a)),
+      };
+    }
+    writeJson(ctx.res, 201, {
+      kind: 'TokenReview',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: {},
+      spec: { token, ...(wanted.length === 0 ? {} : { audiences: wanted }) },
+      status,
+    });
   }
 
   // ------------------------------------------------------------ admission

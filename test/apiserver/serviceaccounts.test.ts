@@ -369,6 +369,68 @@ describe('apiserver serviceaccounts', () => {
     );
   });
 
+  it('serviceaccounts — TokenReview: service-account and static tokens, audiences, invalidated tokens; admin only', async () => {
+    expect((await ns('sa-review')).status).toBe(201);
+    const pod = await api(s, 'POST', '/api/v1/namespaces/sa-review/pods', podBody('p'));
+    const uid = pod.body.metadata.uid as string;
+    const saUid = (await api(s, 'GET', '/api/v1/namespaces/sa-review/serviceaccounts/default')).body.metadata
+      .uid as string;
+    const bound = (
+      await tokenRequest('sa-review', 'default', {
+        boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p', uid },
+      })
+    ).body.status.token as string;
+    const review = (token: string, audiences?: string[], as?: string) =>
+      api(
+        s,
+        'POST',
+        '/apis/authentication.k8s.io/v1/tokenreviews',
+        {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenReview',
+          spec: audiences === undefined ? { token } : { token, audiences },
+        },
+        as === undefined ? {} : { token: as },
+      );
+    const ok = await review(bound);
+    expect(ok.status).toBe(201);
+    // The shape upstream v1.34 answered for the same request.
+    expect(ok.body.status).toEqual({
+      authenticated: true,
+      user: {
+        username: 'system:serviceaccount:sa-review:default',
+        uid: saUid,
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:sa-review', 'system:authenticated'],
+        extra: {
+          'authentication.kubernetes.io/credential-id': [`JTI=${String(claims(bound).jti)}`],
+          'authentication.kubernetes.io/pod-name': ['p'],
+          'authentication.kubernetes.io/pod-uid': [uid],
+        },
+      },
+      audiences: [ISSUER],
+    });
+    expect((await review('garbage')).body.status).toEqual({ user: {}, error: 'invalid bearer token' });
+    const st = (await review(CLOUD_TOKEN)).body.status;
+    expect([st.authenticated, st.user.username, st.audiences]).toEqual([true, 'tether-cloud', [ISSUER]]);
+    // A token for another audience is valid only when that audience is asked for.
+    const vault = (await tokenRequest('sa-review', 'default', { audiences: ['vault'] })).body.status
+      .token as string;
+    expect((await review(vault)).body.status.authenticated).toBeUndefined();
+    expect((await review(vault, ['vault'])).body.status).toMatchObject({
+      authenticated: true,
+      audiences: ['vault'],
+    });
+    expect((await review(CLOUD_TOKEN, ['vault'])).body.status.authenticated).toBeUndefined();
+    // Only the admin may review tokens (upstream: create on tokenreviews, system:auth-delegator).
+    expect((await review(bound, undefined, CLOUD_TOKEN)).status).toBe(403);
+    expect((await api(s, 'DELETE', '/api/v1/namespaces/sa-review/pods/p?gracePeriodSeconds=0')).status).toBe(
+      200,
+    );
+    expect((await review(bound)).body.status.authenticated).toBeUndefined();
+    // Answered, never stored.
+    expect((await api(s, 'GET', '/apis/authentication.k8s.io/v1/tokenreviews')).status).toBe(405);
+  });
+
   it('serviceaccounts — kubectl create token (bound to a pod, with a duration) and kubectl with the token as its credential', async () => {
     expect((await ns('sa-kubectl')).status).toBe(201);
     expect((await api(s, 'POST', '/api/v1/namespaces/sa-kubectl/pods', podBody('p'))).status).toBe(201);
