@@ -37,6 +37,8 @@ import {
 import { eventually, podManifest } from '../../support/channel.js';
 import { freePort } from '../../support/procs.js';
 
+const NOBODY_TOKEN = 'nobody-token-0123456789abcdef';
+
 /** Larger than the loopback socket buffers can absorb, so a paused reader really stalls. */
 const BIG = 32 * 1024 * 1024;
 
@@ -334,6 +336,8 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
     api = await startApiServer({
       dataDir: join(dir, 'api'),
       kubeletProxy: { host: '127.0.0.1', port: streamPort },
+      // a user with no role: nodes/proxy is refused to it
+      tokens: [{ token: NOBODY_TOKEN, user: 'nobody', groups: [] }],
     });
     kubelet = {
       certPem: readFileSync(join(dir, 'api', 'pki', 'kubelet-client.crt'), 'utf8'),
@@ -802,6 +806,31 @@ describe('cloud streams relay (fake edge over a real hub, real kubectl)', () => 
     const opened = [...edgeB.streams.values()].at(-1)?.open;
     expect(opened?.what).toEqual({ type: 'metrics', path: '/metrics/resource' });
     expect(opened?.target).toEqual({ namespace: '', pod: '' });
+  });
+
+  it('streams metrics — nodes/proxy is authorized as get on nodes/proxy: a user without it gets 403 before any stream', async () => {
+    const opened = edgeA.streams.size;
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        `${api.url}/api/v1/nodes/edge-a/proxy/metrics`,
+        { headers: { authorization: `Bearer ${NOBODY_TOKEN}` }, rejectUnauthorized: false },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.body)).toMatchObject({
+      reason: 'Forbidden',
+      message: expect.stringContaining('cannot get resource "nodes/proxy" in API group ""') as unknown,
+    });
+    expect(edgeA.streams.size).toBe(opened);
   });
 
   it('streams metrics — the endpoint: the node from X-Forwarded-Uri or from the Host of a node address; edge cert 403', async () => {
