@@ -316,7 +316,9 @@ export class EventBus implements Component {
     if (this.client === undefined) return;
     this.metrics.published.inc();
     this.client.publish(topic, text, opts, (e) => {
-      if (e !== undefined) this.opts.logger.warn({ topic, err: errorMessage(e) }, 'bus publish failed');
+      // mqtt.js 5 calls back with `null` on a PUBACK (its store's del(), despite the `error?: Error`
+      // type): that is success, not the "bus publish failed err: null" it used to log.
+      if (e instanceof Error) this.opts.logger.warn({ topic, err: errorMessage(e) }, 'bus publish failed');
     });
   }
 }
