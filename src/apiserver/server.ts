@@ -67,7 +67,7 @@ import { parseRequest, type ResourceRequest } from './requestinfo.js';
 import { ResourceTable, type ResourceInfo } from './resources.js';
 import { writeError, writeJson, writeText } from './respond.js';
 import { namespaceKey, ObjectStore } from './store.js';
-import { loadOrCreateSigningKeys, ServiceAccounts } from './serviceaccounts.js';
+import { loadOrCreateSigningKeys, ServiceAccounts, type ServiceAccountMetrics } from './serviceaccounts.js';
 import { SqliteStorage, StorageCompactor } from './storage/index.js';
 
 export const SERVER_VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.0-tether.0.1.0' } as const;
@@ -99,6 +99,7 @@ interface Metrics {
   requests: Counter<'verb' | 'group' | 'resource' | 'subresource' | 'code'>;
   latency: Histogram<'verb' | 'resource'>;
   watchers: Gauge<'resource'>;
+  serviceAccounts: ServiceAccountMetrics;
 }
 
 export class ApiServer implements Component {
@@ -139,6 +140,20 @@ export class ApiServer implements Component {
         labelNames: ['resource'],
         registers: [this.registry],
       }),
+      serviceAccounts: {
+        tokensIssued: new Counter({
+          name: 'tether_apiserver_serviceaccount_tokens_issued_total',
+          help: 'TokenRequests answered, by bound object kind ("" = unbound)',
+          labelNames: ['bound'],
+          registers: [this.registry],
+        }),
+        tokenAuthentications: new Counter({
+          name: 'tether_apiserver_serviceaccount_token_authentications_total',
+          help: 'Service-account bearer tokens of this issuer presented, by result (valid, invalid)',
+          labelNames: ['result'],
+          registers: [this.registry],
+        }),
+      },
     };
   }
 
@@ -204,6 +219,7 @@ export class ApiServer implements Component {
         loadOrCreateSigningKeys(join(c.dataDir, 'pki')),
         pkiCa.certPem,
         this.logger,
+        this.metrics.serviceAccounts,
       );
       store.admitCreate = (r, ns, name, o) =>
         r.group === '' && r.resource === 'pods' && ns !== undefined

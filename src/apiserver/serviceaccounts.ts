@@ -16,6 +16,7 @@ import type { KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt, jwtVerify, SignJWT } from 'jose';
+import type { Counter } from 'prom-client';
 import { err, errorMessage, ok, type Logger, type Result } from '../common/index.js';
 import type { UserInfo } from './auth.js';
 import { decodeObject } from './body.js';
@@ -53,6 +54,14 @@ const ROOT_CA_DESCRIPTION =
 export interface ServiceAccountUser extends UserInfo {
   readonly uid: string;
   readonly extra: Readonly<Record<string, string[]>>;
+}
+
+/** Counters owned by the server (registered once, across restarts). */
+export interface ServiceAccountMetrics {
+  /** TokenRequests answered, by bound object kind ("" when unbound). */
+  tokensIssued: Counter<'bound'>;
+  /** Service-account bearer tokens presented, by result (valid, invalid). */
+  tokenAuthentications: Counter<'result'>;
 }
 
 export interface SigningKeys {
@@ -135,6 +144,7 @@ export class ServiceAccounts {
     /** The CA clients inside pods must trust (ca.crt of kube-root-ca.crt). */
     private readonly caPem: string,
     private readonly logger: Logger,
+    private readonly metrics?: ServiceAccountMetrics,
   ) {
     const get = (resource: string): ResourceInfo => {
       const r = table.get('', 'v1', resource);
@@ -318,6 +328,7 @@ export class ServiceAccounts {
       exp = Math.max(EXTENDED_EXPIRATION_SECONDS, expirationSeconds);
     }
     const token = await this.sign(ns, name, claims, audiences, now, exp);
+    this.metrics?.tokensIssued.inc({ bound: str(boundRef?.['kind']) ?? '' });
     return ok({
       kind: 'TokenRequest',
       apiVersion: 'authentication.k8s.io/v1',
@@ -362,6 +373,16 @@ export class ServiceAccounts {
   async authenticate(
     token: string,
     audiences: readonly string[] = API_AUDIENCES,
+  ): Promise<ServiceAccountUser | null | undefined> {
+    const user = await this.verify(token, audiences);
+    if (user !== undefined)
+      this.metrics?.tokenAuthentications.inc({ result: user === null ? 'invalid' : 'valid' });
+    return user;
+  }
+
+  private async verify(
+    token: string,
+    audiences: readonly string[],
   ): Promise<ServiceAccountUser | null | undefined> {
     let iss: unknown;
     try {

@@ -367,6 +367,14 @@ describe('apiserver serviceaccounts', () => {
     expect((await api(s, 'GET', '/api/v1/namespaces/sa-auth/pods', undefined, { token: plain })).status).toBe(
       401,
     );
+    const metrics = (await api(s, 'GET', '/metrics')).text;
+    expect(metrics).toMatch(
+      /tether_apiserver_serviceaccount_token_authentications_total\{result="valid"\} [1-9]/,
+    );
+    expect(metrics).toMatch(
+      /tether_apiserver_serviceaccount_token_authentications_total\{result="invalid"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/tether_apiserver_serviceaccount_tokens_issued_total\{bound="Pod"\} [1-9]/);
   });
 
   it('serviceaccounts — TokenReview: service-account and static tokens, audiences, invalidated tokens; admin only', async () => {
