@@ -131,6 +131,13 @@ describe('readme — the walkthrough', () => {
     expect(again.output()).toMatch(/tether up is already running \(pid \d+\) with .*: use it .* or stop it/);
   }, 120_000);
 
+  it('readme — tether up starts without device-bus publish warnings', () => {
+    // mqtt.js calls a successful QoS 1 publish back with null; that was logged as a failure
+    // ("bus publish failed err: null", src/edge/devices/bus.ts).
+    expect(up?.output()).toContain('Tether is up.');
+    expect(up?.output()).not.toMatch(/bus publish failed/);
+  });
+
   it('readme — every walkthrough command works as written against a real tether up', async () => {
     const lines = walkthrough(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'));
     for (const l of lines) {
