@@ -6,3 +6,4 @@ export * from './backoff.js';
 export * from './metrics.js';
 export * from './pki.js';
 export * from './heartbeat.js';
+export * from './kube-agent.js';

@@ -22,7 +22,7 @@ import {
   type V1ObjectMeta,
   type V1OwnerReference,
 } from '@kubernetes/client-node';
-import { errorMessage, TetherError, type Logger } from '../common/index.js';
+import { errorMessage, reuseConnections, TetherError, type Logger } from '../common/index.js';
 
 /** Options that make a typed `patch*` call send a JSON merge patch (RFC 7386). */
 export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -97,6 +97,7 @@ export class Kube {
   readonly coordination: CoordinationV1Api;
 
   constructor(readonly kc: KubeConfig) {
+    reuseConnections(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);

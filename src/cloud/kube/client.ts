@@ -12,7 +12,7 @@ import {
   type KubernetesObject,
   type ObjectCache,
 } from '@kubernetes/client-node';
-import { errorMessage, type Logger } from '../../common/index.js';
+import { errorMessage, reuseConnections, type Logger } from '../../common/index.js';
 
 /**
  * The cloud core's only door to Kubernetes (DESIGN §1): the public API through
@@ -60,6 +60,7 @@ export class KubeClient {
     readonly kc: KubeConfig,
     private readonly log: Logger,
   ) {
+    reuseConnections(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
