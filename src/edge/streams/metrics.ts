@@ -101,16 +101,19 @@ export function containerUsage(
     const container = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
     if (namespace === undefined || pod === undefined || !isPodOfNode(namespace, pod)) continue;
     const s = byId.get(c.id);
-    const cpuNs = s?.cpu?.usageCoreNanoSeconds;
-    const ws = s?.memory?.workingSetBytes;
+    // No stats yet (just started): leave the container out altogether. metrics-server drops a
+    // whole pod when one of its containers has a start time but no CPU or memory figure.
+    if (s === undefined) continue;
+    const cpuNs = s.cpu?.usageCoreNanoSeconds;
+    const ws = s.memory?.workingSetBytes;
     out.push({
       namespace,
       pod,
       container,
-      ...(s?.cpu !== undefined && cpuNs !== undefined
+      ...(s.cpu !== undefined && cpuNs !== undefined
         ? { cpu: { seconds: cpuNs / 1e9, timestampMs: nsToMs(s.cpu.timestampNs) } }
         : {}),
-      ...(s?.memory !== undefined && ws !== undefined
+      ...(s.memory !== undefined && ws !== undefined
         ? { memory: { workingSetBytes: ws, timestampMs: nsToMs(s.memory.timestampNs) } }
         : {}),
       ...(c.createdAtNs > 0n ? { startTimeSeconds: Number(c.createdAtNs) / 1e9 } : {}),

@@ -3,11 +3,13 @@ import { createRegistry, silentLogger } from '../../../src/common/index.js';
 import {
   EdgeStreams,
   collectResourceMetrics,
+  containerUsage,
   parseMeminfo,
   parseProcStat,
   resourceMetricsText,
   type ResourceRuntime,
 } from '../../../src/edge/streams/index.js';
+import type { ContainerId, ContainerStats, SandboxId } from '../../../src/edge/cri/index.js';
 import { parsePromText, samplesOf } from '../../support/promtext.js';
 import { FakeCloud } from './fake-link.js';
 import {
@@ -102,6 +104,47 @@ describe('edge/streams metrics — the resource metrics text', () => {
     expect(() => parsePromText('a_metric 1 12.5\n')).toThrow(/bad timestamp/);
     expect(() => parsePromText('a 1\nb 1\na 2\n')).toThrow(/split/);
     expect(() => parsePromText('a{x=1} 1\n')).toThrow(/not quoted/);
+  });
+
+  it("edge/streams metrics — containers: running ones of this node's pods with stats only", () => {
+    const summary = (id: string, pod: string, state: 'running' | 'exited' = 'running') => ({
+      id: id as ContainerId,
+      sandboxId: 'sb' as SandboxId,
+      metadata: { name: 'c', attempt: 0 },
+      image: 'i',
+      imageRef: 'i',
+      state,
+      createdAtNs: 1_700_000_000_000_000_000n,
+      labels: {
+        'io.kubernetes.pod.namespace': 'ns',
+        'io.kubernetes.pod.name': pod,
+        'io.kubernetes.container.name': 'c',
+      },
+      annotations: {},
+    });
+    const stats = (id: string): ContainerStats => ({
+      id: id as ContainerId,
+      name: 'c',
+      labels: {},
+      cpu: { timestampNs: 1_700_000_001_000_000_000n, usageCoreNanoSeconds: 2_500_000_000 },
+      memory: { timestampNs: 1_700_000_001_000_000_000n, workingSetBytes: 4096 },
+    });
+    const out = containerUsage(
+      [summary('a', 'mine'), summary('b', 'mine-too'), summary('c', 'other'), summary('d', 'mine', 'exited')],
+      [stats('a'), stats('c'), stats('d')],
+      (_ns, pod) => pod !== 'other',
+    );
+    // b has no stats yet (metrics-server would drop its whole pod), c is another node's, d exited
+    expect(out).toEqual([
+      {
+        namespace: 'ns',
+        pod: 'mine',
+        container: 'c',
+        cpu: { seconds: 2.5, timestampMs: 1_700_000_001_000 },
+        memory: { workingSetBytes: 4096, timestampMs: 1_700_000_001_000 },
+        startTimeSeconds: 1_700_000_000,
+      },
+    ]);
   });
 
   it('edge/streams metrics — /proc/stat and /proc/meminfo figures', () => {
