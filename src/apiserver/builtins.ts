@@ -49,7 +49,15 @@ export function builtinResources(): ResourceInfo[] {
     }),
     r('', 'v1', 'nodes', 'Node', false, {
       shortNames: ['no'],
-      subresources: [status('', 'v1', 'Node')],
+      subresources: [
+        status('', 'v1', 'Node'),
+        // handlers/proxy.ts: to the node's kubelet endpoint (edges: the cloud core's, docs/streams.md)
+        {
+          name: 'proxy',
+          kind: { group: '', version: 'v1', kind: 'NodeProxyOptions' },
+          verbs: ['create', 'delete', 'get', 'patch', 'update'],
+        },
+      ],
     }),
     r('', 'v1', 'pods', 'Pod', true, {
       shortNames: ['po'],

@@ -2201,7 +2201,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     path: 'body.resources.*.version',
     reason: `${FIX} a subresource of another group (pods/eviction, */scale) names its version too upstream ("version": "v1"); the embedded server names only the group.`,
   },
-  ...['nodes/proxy', 'pods/ephemeralcontainers', 'pods/proxy', 'pods/resize', 'services/proxy'].map(
+  ...['pods/ephemeralcontainers', 'pods/proxy', 'pods/resize', 'services/proxy'].map(
     (r) => ({
       step: 'discovery and openapi/core-v1',
       path: `body.resources.${r}`,
@@ -2209,7 +2209,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     }),
   ),
   ...[
-    ['nodes', 'proxy'],
     ['pods', 'ephemeralcontainers'],
     ['pods', 'proxy'],
     ['pods', 'resize'],
