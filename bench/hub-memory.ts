@@ -107,6 +107,7 @@ async function main(): Promise<unknown> {
     store: 'memory',
     outboxPollMs: 5000,
     reportNode: false,
+    pkiCache: '',
     onPod: () => undefined,
     log,
   });

@@ -25,6 +25,8 @@ export interface WorkerInit {
   readonly outboxPollMs: number;
   /** false: link only, no NodeReporter (bench/hub-memory.ts: the hub's own cost per connection) */
   readonly reportNode: boolean;
+  /** keys and certificates kept between runs (HollowEdgeOptions.pkiCache); '' for none */
+  readonly pkiCache: string;
 }
 
 /** main → worker */

@@ -5,6 +5,7 @@
  * manager does: `store.enqueue(podStatus)` then the link sends it) without any container.
  * Many of them run in one process. For benchmarks only (bench/scale.ts).
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EDGE_GROUP } from '../../src/cloud/hub/index.js';
 import {
@@ -52,6 +53,12 @@ export interface HollowEdgeOptions {
    * hollow edges polling SQLite 4×/s would spend the bench's CPU, not the cloud's.
    */
   readonly outboxPollMs?: number;
+  /**
+   * A directory keeping each edge's key and certificate between runs (signed by the CA kept
+   * there too, see bench/scale.ts --pki-cache): joining 10,000 edges is otherwise mostly key
+   * generation in the bench, not work of the cloud.
+   */
+  readonly pkiCache?: string;
   /** Registry of this edge's metrics; one shared registry would collide on metric names. */
   readonly registry?: Registry;
 }
@@ -122,8 +129,14 @@ export class HollowEdge {
 
   /** Key generation and CSR signing are the slow part of joining; they happen here. */
   static async create(opts: HollowEdgeOptions): Promise<HollowEdge> {
+    const cached = opts.pkiCache === undefined ? undefined : join(opts.pkiCache, `${opts.name}.json`);
+    if (cached !== undefined && existsSync(cached)) {
+      const c = JSON.parse(readFileSync(cached, 'utf8')) as { certPem: string; keyPem: string };
+      return new HollowEdge(opts, c.certPem, c.keyPem);
+    }
     const { csrPem, keyPem } = await createCsr(opts.name);
     const certPem = await opts.ca.signClientCsr(csrPem, opts.name, [EDGE_GROUP]);
+    if (cached !== undefined) writeFileSync(cached, JSON.stringify({ certPem, keyPem }));
     return new HollowEdge(opts, certPem, keyPem);
   }
 

@@ -37,6 +37,7 @@ async function grow(upTo: number): Promise<void> {
           store: cfg.store,
           outboxPollMs: cfg.outboxPollMs,
           reportNode: cfg.reportNode,
+          ...(cfg.pkiCache === '' ? {} : { pkiCache: cfg.pkiCache }),
         });
         e.onPod = (p) => {
           send({ t: 'pod', name: p.name, storedAt: p.storedAt });
