@@ -78,6 +78,10 @@ export interface UpState {
 }
 const STATE_FILE = 'up.json';
 
+/** On every sandbox and container of up's edges: which state dir's run they belong to. */
+const LABEL_UP = 'tether.dev/up';
+const upLabel = (stateDir: string): string => upTag(stateDir) || 'default';
+
 function readState(stateDir: string): UpState | undefined {
   try {
     return JSON.parse(readFileSync(join(stateDir, STATE_FILE), 'utf8')) as UpState;
@@ -363,7 +367,14 @@ export async function up(given: UpOptions): Promise<RunningUp> {
         dataDir: join(opts.stateDir, 'edge', name),
         cloud: { url, ...pair, caFile: join(pki, 'ca.crt') },
         // the project's own containerd, started by scripts/setup (step 1)
-        pods: { criSocket: PROJECT_CRI_SOCKET, rootDir: join(opts.stateDir, 'pods', name) },
+        pods: {
+          criSocket: PROJECT_CRI_SOCKET,
+          rootDir: join(opts.stateDir, 'pods', name),
+          // The pod manager takes sandboxes with its labels but no pod in its store for orphans
+          // and removes them: two runs with the same node names on the shared containerd would
+          // remove each other's pods without a label of their own.
+          extraLabels: { [LABEL_UP]: upLabel(opts.stateDir) },
+        },
         logLevel: opts.logLevel,
       };
     };
@@ -566,7 +577,8 @@ export async function down(given: string): Promise<string> {
 
 /**
  * Pods outlive the edge agent on purpose (DESIGN §3); `down` removes those of up's edges: the
- * sandboxes on the project's containerd labelled with a node whose data dir is in this state dir.
+ * sandboxes on the project's containerd labelled with this state dir's run and a node whose data
+ * dir is in it.
  */
 async function removePods(stateDir: string): Promise<number> {
   let nodes: string[];
@@ -584,7 +596,9 @@ async function removePods(stateDir: string): Promise<number> {
   await cri.start();
   try {
     for (const node of nodes)
-      for (const sb of await cri.listPodSandbox({ labels: { [LABEL_NODE]: node } })) {
+      for (const sb of await cri.listPodSandbox({
+        labels: { [LABEL_NODE]: node, [LABEL_UP]: upLabel(stateDir) },
+      })) {
         await cri.stopPodSandbox(sb.id).catch(() => undefined);
         await cri.removePodSandbox(sb.id).then(
           () => removed++,

@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upNetnsNames, upTag } from '../../src/cli/netns.js';
+import { PROJECT_CRI_SOCKET } from '../../src/cli/up.js';
+import { createRegistry, silentLogger } from '../../src/common/index.js';
+import { CriRuntime } from '../../src/edge/cri/index.js';
 import { freePort, tether, type Proc } from '../support/procs.js';
 import { netnsAvailable } from '../support/netns.js';
 
@@ -72,8 +75,9 @@ describe.runIf(netnsAvailable())('cli — tether up --edges, two at once', () =>
         [0, 1, 2, 3, 4, 5].map(() => freePort()),
       );
       const state = join(dir, name);
-      // distinct node names too: `down` finds its pods on the shared containerd by node name
-      const node = `up-${name}-${upTag(state)}`;
+      // the same node names in both runs, as two runs of one test would have: their edges share
+      // the project containerd, and one run's `down` must not take the other's pods
+      const node = 'edge-local';
       runs.push({
         name,
         state,
@@ -183,9 +187,57 @@ describe.runIf(netnsAvailable())('cli — tether up --edges, two at once', () =>
     expect(leftPids.filter(alive)).toEqual([]);
     const nodes = await kubectl(b, ['get', 'nodes', '--no-headers']);
     expect(nodes.out).toMatch(new RegExp(`^${b.node}-1\\s+Ready`, 'm'));
-    // the other run kept its namespace edge
+    // the other run kept its namespace edge, and its pod on the node name both runs share
     expect(namespaces()).toContain(upNetnsNames(upTag(a.state), 1).ns);
     const other = await kubectl(a, ['get', 'nodes', '--no-headers']);
     expect(other.out).toMatch(new RegExp(`^${a.node}-1\\s+Ready`, 'm'));
+    const pod = await kubectl(a, [
+      'get',
+      'pod',
+      'hello',
+      '-o',
+      'jsonpath={.status.phase}/{.status.containerStatuses[0].restartCount}/{.status.containerStatuses[0].state.running.startedAt}',
+    ]);
+    expect(pod.out).toMatch(/^Running\/0\/\d{4}-/);
+  }, 300_000);
+
+  it('cli — tether down of one run removes its own pods, not the other run’s on the same node names', async () => {
+    const b = runs[1] as Run;
+    const onB = await kubectl(b, [
+      'run',
+      'mine',
+      '--image=localhost:5000/tether/shell:1',
+      '--restart=Never',
+      `--overrides={"spec":{"nodeName":"${b.node}-1"}}`,
+      '--',
+      'sleep',
+      '3600',
+    ]);
+    expect(onB.code, onB.out).toBe(0);
+    expect((await kubectl(b, ['wait', '--for=condition=Ready', 'pod/mine', '--timeout=120s'])).code).toBe(0);
+    const rt = new CriRuntime(
+      { endpoint: PROJECT_CRI_SOCKET },
+      { logger: silentLogger(), registry: createRegistry() },
+    );
+    await rt.start();
+    try {
+      const boxes = async (name: string): Promise<string[]> =>
+        (await rt.listPodSandbox({ labels: { 'io.kubernetes.pod.name': name } })).map(
+          (x) => `${x.id}/${x.state}`,
+        );
+      const hello = await boxes('hello');
+      expect(hello).toHaveLength(1);
+      expect(await boxes('mine')).toHaveLength(1);
+      await b.proc?.kill('SIGTERM');
+      const down = tether(['down', '--state-dir', b.state]);
+      await new Promise((res) => down.child.once('exit', res));
+      expect(down.output()).toMatch(/removed 1 pod sandbox/);
+      expect(await boxes('mine')).toEqual([]);
+      // run a's pod on its edge of the same name: the same sandbox, still ready
+      expect(await boxes('hello')).toEqual(hello);
+      expect(hello[0]).toMatch(/\/ready$/);
+    } finally {
+      await rt.stop();
+    }
   }, 300_000);
 });
