@@ -4,15 +4,29 @@
  * trusts a cloud it has never met (the kubeadm discovery-token-ca-cert-hash scheme).
  * ECDSA P-256 throughout: small, fast to sign, accepted by Node's TLS and Kubernetes.
  */
-import 'reflect-metadata'; // tsyringe, a dependency of @peculiar/x509, needs it loaded first
 import { createHash, webcrypto, X509Certificate } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { TetherError } from './errors.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 const subtle = webcrypto.subtle;
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+let x509lib: Promise<typeof X509> | undefined;
+/**
+ * @peculiar/x509 with tsyringe, reflect-metadata and ten asn1 packages is ~7 MiB of RSS: loaded
+ * only when a certificate or CSR is made, so an edge agent that already holds its certificate
+ * never loads it (issue 12, edge footprint). Reading certificates uses node:crypto.
+ */
+function x509(): Promise<typeof X509> {
+  x509lib ??= (async () => {
+    await import('reflect-metadata'); // tsyringe, a dependency of @peculiar/x509, needs it first
+    const lib = await import('@peculiar/x509');
+    lib.cryptoProvider.set(webcrypto as unknown as Parameters<typeof lib.cryptoProvider.set>[0]);
+    return lib;
+  })();
+  return x509lib;
+}
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 3600 * 1000;
@@ -71,13 +85,14 @@ export class CertificateAuthority {
   private constructor(
     readonly certPem: string,
     readonly keyPem: string,
-    private readonly cert: x509.X509Certificate,
+    private readonly cert: X509.X509Certificate,
     private readonly key: CryptoKey,
   ) {}
 
   static async create(commonName = 'tether-ca', validMs = 10 * 365 * DAY_MS): Promise<CertificateAuthority> {
+    const x = await x509();
     const keys = await newKeys();
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    const cert = await x.X509CertificateGenerator.createSelfSigned({
       name: `CN=${rdn(commonName)}`,
       keys,
       signingAlgorithm: ALG,
@@ -85,9 +100,9 @@ export class CertificateAuthority {
       notBefore: new Date(Date.now() - 3600_000),
       notAfter: new Date(Date.now() + validMs),
       extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        new x.BasicConstraintsExtension(true, undefined, true),
+        new x.KeyUsagesExtension(x.KeyUsageFlags.keyCertSign | x.KeyUsageFlags.cRLSign, true),
+        await x.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
     return new CertificateAuthority(
@@ -99,9 +114,10 @@ export class CertificateAuthority {
   }
 
   static async load(certPem: string, keyPem: string): Promise<CertificateAuthority> {
-    let cert: x509.X509Certificate;
+    const x = await x509();
+    let cert: X509.X509Certificate;
     try {
-      cert = new x509.X509Certificate(certPem);
+      cert = new x.X509Certificate(certPem);
     } catch (e) {
       throw new PkiError('CERT_INVALID', 'the CA certificate is not a valid PEM certificate', { cause: e });
     }
@@ -119,23 +135,21 @@ export class CertificateAuthority {
     usage: 'server' | 'client',
     opts: IssueOptions,
   ): Promise<string> {
-    const exts: x509.Extension[] = [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([
-        usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
+    const x = await x509();
+    const exts: X509.Extension[] = [
+      new x.BasicConstraintsExtension(false, undefined, true),
+      new x.KeyUsagesExtension(x.KeyUsageFlags.digitalSignature | x.KeyUsageFlags.keyEncipherment, true),
+      new x.ExtendedKeyUsageExtension([
+        usage === 'server' ? x.ExtendedKeyUsage.serverAuth : x.ExtendedKeyUsage.clientAuth,
       ]),
-      await x509.AuthorityKeyIdentifierExtension.create(this.cert.publicKey),
+      await x.AuthorityKeyIdentifierExtension.create(this.cert.publicKey),
     ];
-    const san: x509.JsonGeneralNames = [
+    const san: X509.JsonGeneralNames = [
       ...(opts.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
       ...(opts.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
     ];
-    if (san.length > 0) exts.push(new x509.SubjectAlternativeNameExtension(san));
-    const cert = await x509.X509CertificateGenerator.create({
+    if (san.length > 0) exts.push(new x.SubjectAlternativeNameExtension(san));
+    const cert = await x.X509CertificateGenerator.create({
       subject,
       issuer: this.cert.subject,
       publicKey,
@@ -177,9 +191,10 @@ export class CertificateAuthority {
     groups: readonly string[],
     opts: IssueOptions = {},
   ): Promise<string> {
-    let csr: x509.Pkcs10CertificateRequest;
+    const x = await x509();
+    let csr: X509.Pkcs10CertificateRequest;
     try {
-      csr = new x509.Pkcs10CertificateRequest(csrPem);
+      csr = new x.Pkcs10CertificateRequest(csrPem);
     } catch (e) {
       throw new PkiError(
         'CSR_INVALID',
@@ -212,8 +227,9 @@ function serial(): string {
 
 /** A key pair and a CSR for CN=`commonName` (the edge keeps the key, sends the CSR). */
 export async function createCsr(commonName: string): Promise<{ csrPem: string; keyPem: string }> {
+  const x = await x509();
   const keys = await newKeys();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+  const csr = await x.Pkcs10CertificateRequestGenerator.create({
     name: `CN=${rdn(commonName)}`,
     keys,
     signingAlgorithm: ALG,
