@@ -28,16 +28,40 @@ export function netnsAvailable(): boolean {
   }
 }
 
+/**
+ * Random names and a random /30, re-drawn while either is taken on this host: test files run in
+ * parallel (and two test runs may share the host), and a duplicate name or address would join
+ * two tests' edges.
+ */
+function pick(): { ns: string; hostIf: string; edgeIf: string; hostIp: string; edgeIp: string } {
+  const namespaces = new Set(
+    ip('netns', 'list')
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? ''),
+  );
+  const links = ip('-o', 'link', 'show');
+  const addrs = ip('-o', '-4', 'addr', 'show');
+  for (;;) {
+    const id = randomBytes(2);
+    const tag = id.toString('hex');
+    const subnet = `10.213.${id[0] ?? 0}`;
+    const octet = ((id[1] ?? 0) % 63) * 4;
+    const p = {
+      ns: `tether-e2e-${tag}`,
+      hostIf: `tth${tag}`,
+      edgeIf: `tte${tag}`,
+      hostIp: `${subnet}.${octet + 1}`,
+      edgeIp: `${subnet}.${octet + 2}`,
+    };
+    if (namespaces.has(p.ns) || links.includes(` ${p.hostIf}`) || links.includes(` ${p.edgeIf}`)) continue;
+    if (addrs.includes(`inet ${subnet}.${octet + 1}/`) || addrs.includes(`inet ${subnet}.${octet + 2}/`))
+      continue;
+    return p;
+  }
+}
+
 export function createEdgeHost(): EdgeHost {
-  const id = randomBytes(2);
-  const tag = id.toString('hex');
-  const ns = `tether-e2e-${tag}`;
-  const hostIf = `tth${tag}`;
-  const edgeIf = `tte${tag}`;
-  const subnet = `10.213.${id[0] ?? 0}`;
-  const octet = ((id[1] ?? 0) % 63) * 4;
-  const hostIp = `${subnet}.${octet + 1}`;
-  const edgeIp = `${subnet}.${octet + 2}`;
+  const { ns, hostIf, edgeIf, hostIp, edgeIp } = pick();
   ip('netns', 'add', ns);
   try {
     ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', edgeIf);
