@@ -4,6 +4,7 @@
  * the SQLite storage. DESIGN §7: a separate component; cloud and edge reach it over HTTP.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -232,6 +233,8 @@ export class ApiServer implements Component {
         serviceAccounts.ensureAll();
       }
       const abort = new AbortController();
+      // one 'abort' listener per open watch (removed when it ends): dozens are normal, not a leak
+      setMaxListeners(0, abort.signal);
       const handler = (req: IncomingMessage, res: ServerResponse): void => {
         void this.handle(req, res).catch((e: unknown) => {
           this.logger.error({ err: errorMessage(e), url: req.url }, 'request failed');

@@ -1,9 +1,14 @@
-import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { connect } from 'node:tls';
-import { CoreV1Api, KubeConfig, type RequestContext } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertificateAuthority, createCsr, createRegistry, silentLogger } from '../../src/common/index.js';
+import {
+  CertificateAuthority,
+  createCsr,
+  createRegistry,
+  reuseConnections,
+  silentLogger,
+} from '../../src/common/index.js';
 import { EDGE_GROUP } from '../../src/cloud/hub/index.js';
 import { syncVersion } from '../../src/cloud/sync/index.js';
 import { Link } from '../../src/edge/link/index.js';
@@ -56,31 +61,6 @@ async function converged(h: ChannelHarness, e: Edge, node: string): Promise<bool
 }
 let lastDiff: string | undefined;
 
-/**
- * A KubeConfig whose clients keep their connection. client-node 1.4 builds a new https.Agent for
- * every request (KubeConfig.applySecurityAuthentication → createAgent), so each call is a new TLS
- * handshake on both ends. Measured in the 1,000-change test below (embedded API server, 990
- * sequential replaces): 31 s with the harness client (~31 ms a write, 60 % of it TLS set-up) vs
- * 12 s with this one on a quiet machine; at load average ~21 the harness client hit the 60 s test
- * timeout during the writes, this one finished the whole test in 34 s. The reconnect and the
- * convergence themselves take < 1 s in both cases.
- */
-class KeepAliveKubeConfig extends KubeConfig {
-  private agent: HttpsAgent | undefined;
-
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    const fresh = context.getAgent() as (HttpsAgent & { options: AgentOptions }) | undefined;
-    if (fresh === undefined) return;
-    this.agent ??= new HttpsAgent({ ...fresh.options, keepAlive: true, maxSockets: 4 });
-    context.setAgent(this.agent);
-  }
-
-  close(): void {
-    this.agent?.destroy();
-  }
-}
-
 function heldState(e: Edge): Map<string, string> {
   return new Map(
     e.store
@@ -122,21 +102,19 @@ describe('channel — faults', () => {
 
     await edge.link.stop(); // the link is cut: the edge keeps its store
     let changes = 0;
-    // The writes are the test's stimulus, not what it measures: over one kept connection.
-    const writerKc = new KeepAliveKubeConfig();
+    // The writes are the test's stimulus, not what it measures: over kept connections
+    // (src/common/kube-agent.ts: 31 ms a write with a TLS handshake each, 12 s for the 990 instead
+    // of 31 s on a quiet machine; at load ~21 the handshakes alone hit the 60 s timeout).
+    const writerKc = reuseConnections(new KubeConfig());
     writerKc.loadFromFile(h.cp.kubeconfigPath);
     const writer = writerKc.makeApiClient(CoreV1Api);
-    try {
-      for (let i = 0; changes < 990; i++, changes++) {
-        const name = `cut-${i % 20}`;
-        await writer.replaceNamespacedConfigMap({
-          namespace: NS,
-          name,
-          body: { metadata: { name }, data: { v: String(i) } },
-        });
-      }
-    } finally {
-      writerKc.close();
+    for (let i = 0; changes < 990; i++, changes++) {
+      const name = `cut-${i % 20}`;
+      await writer.replaceNamespacedConfigMap({
+        namespace: NS,
+        name,
+        body: { metadata: { name }, data: { v: String(i) } },
+      });
     }
     // deletes during the outage: two pods go; their ConfigMaps stop belonging to the node
     await h.core.deleteNamespacedPod({ namespace: NS, name: 'cut-p0', gracePeriodSeconds: 0 });
