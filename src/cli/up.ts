@@ -170,20 +170,18 @@ function startNetnsEdge(
   const out = openSync(logFile, 'a');
   const child = spawn(
     'ip',
-    [
-      'netns',
-      'exec',
-      ns,
-      process.execPath,
-      '--import',
-      'tsx',
-      join(REPO_ROOT, 'src/cli/main.ts'),
-      'edge',
-      'run',
-      '--config',
-      configFile,
-    ],
-    { stdio: ['ignore', out, out], cwd: REPO_ROOT },
+    // bin/tether: the built dist/ with plain node when it is current (else the sources), with the
+    // edge unit's V8 flags — the same agent and footprint as a real edge (docs/benchmarks.md)
+    ['netns', 'exec', ns, join(REPO_ROOT, 'bin/tether'), 'edge', 'run', '--config', configFile],
+    {
+      stdio: ['ignore', out, out],
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        TETHER_NODE_FLAGS:
+          process.env['TETHER_NODE_FLAGS'] ?? '--max-semi-space-size=1 --optimize-for-size --lite-mode',
+      },
+    },
   );
   closeSync(out);
   return {
