@@ -25,10 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 
 import { startApiServer, type StartedApiServer } from '../src/apiserver/index.js';
-import { EDGE_GROUP } from '../src/cloud/hub/index.js';
-import { CertificateAuthority, createCsr, createRegistry, silentLogger } from '../src/common/index.js';
-import { Link } from '../src/edge/link/index.js';
-import { EdgeStore } from '../src/edge/store/index.js';
+import { CertificateAuthority } from '../src/common/index.js';
+import { HollowEdge } from './lib/hollow-edge.js';
 import { cpuTicks, rssBytes, summary } from './lib/procstat.js';
 
 const REPO = resolve(fileURLToPath(import.meta.url), '../..');
@@ -52,13 +50,8 @@ const log = (s: string): void => {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 };
 
-interface SimEdge {
-  /** i of edge-i (edges connect concurrently, so the array order is not the index) */
-  idx: number;
-  name: string;
-  store: EdgeStore;
-  link: Link;
-}
+/** The channel bench's edges are hollow edges (bench/lib) with the link and store only. */
+type SimEdge = HollowEdge;
 
 // edge/name → resourceVersion it holds, and edge/name@rv → when it was applied (first time)
 const held = new Map<string, string>();
@@ -262,26 +255,22 @@ async function main(): Promise<unknown> {
     for (let i = from; i < n; i += 25) {
       await Promise.all(
         Array.from({ length: Math.min(25, n - i) }, async (_, j) => {
-          const name = `edge-${String(i + j)}`;
-          const { csrPem, keyPem } = await createCsr(name);
-          const certPem = await ca.signClientCsr(csrPem, name, [EDGE_GROUP]);
-          const store = new EdgeStore({ path: join(dir, `${name}.db`) });
-          store.open();
-          const link = new Link(
-            {
-              cloudUrl: `wss://127.0.0.1:${String(port)}`,
-              tls: { certPem, keyPem, caPem: ca.certPem },
-            },
-            store,
-            silentLogger(),
-            createRegistry(),
-          );
-          const e: SimEdge = { idx: i + j, name, store, link };
-          link.on('applied', ({ msg, outcome }) => {
+          // production's store setting (FULL), no node reporting, pods only stored (not run)
+          const e = await HollowEdge.create({
+            name: `edge-${String(i + j)}`,
+            index: i + j,
+            dir,
+            cloudUrl: `wss://127.0.0.1:${String(port)}`,
+            ca,
+            reportNode: false,
+            runPods: false,
+            storeSync: 'FULL',
+          });
+          e.link.on('applied', ({ msg, outcome }) => {
             onApplied(e, msg, outcome);
           });
           edges.push(e);
-          await link.start();
+          await e.start();
         }),
       );
     }
@@ -291,7 +280,7 @@ async function main(): Promise<unknown> {
         edges.every(
           (e) =>
             e.link.state === 'online' &&
-            held.get(`${e.name}/lat-${String(e.idx)}`) === latRv[e.idx] &&
+            held.get(`${e.name}/lat-${String(e.index)}`) === latRv[e.index] &&
             held.get(`${e.name}/fan`) === fanRv,
         ),
       `${String(n)} edges online and synced`,
@@ -300,12 +289,12 @@ async function main(): Promise<unknown> {
         const lag = edges.filter(
           (e) =>
             e.link.state !== 'online' ||
-            held.get(`${e.name}/lat-${String(e.idx)}`) !== latRv[e.idx] ||
+            held.get(`${e.name}/lat-${String(e.index)}`) !== latRv[e.index] ||
             held.get(`${e.name}/fan`) !== fanRv,
         );
         const e = lag[0];
         if (e === undefined) return 'none lagging';
-        const k = e.idx;
+        const k = e.index;
         return `${String(lag.length)} lagging, e.g. ${e.name} ${e.link.state} lat=${String(held.get(`${e.name}/lat-${String(k)}`))}/${String(latRv[k])} fan=${String(held.get(`${e.name}/fan`))}/${fanRv}`;
       },
     );
@@ -460,14 +449,7 @@ async function main(): Promise<unknown> {
 
 async function cleanup(): Promise<void> {
   await killCloud('SIGTERM').catch(() => undefined);
-  for (const e of edges.splice(0)) {
-    await e.link.stop().catch(() => undefined);
-    try {
-      e.store.close();
-    } catch {
-      // already closed
-    }
-  }
+  for (const e of edges.splice(0)) await e.stop();
   await api?.stop().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -34,6 +34,8 @@ export interface HollowEdgeOptions {
   readonly ca: CertificateAuthority;
   /** The node reporter (Node object + Lease heartbeats). Off: the edge only holds the link. */
   readonly reportNode?: boolean;
+  /** false: pods bound to the edge are only stored, never reported Running (bench/channel.ts). */
+  readonly runPods?: boolean;
   /** Lease renewal period (the real agent's default is 10 s). */
   readonly leaseRenewMs?: number;
   /**
@@ -78,6 +80,7 @@ export class HollowEdge {
   readonly link: Link;
   readonly reporter: NodeReporter | undefined;
   private readonly storeSync: 'FULL' | 'NORMAL';
+  private readonly runPods: boolean;
   private readonly running = new Set<string>();
   /** kind/namespace/name → resourceVersion the store holds, from the link's `applied` events */
   readonly held = new Map<string, string>();
@@ -87,6 +90,7 @@ export class HollowEdge {
   private constructor(opts: HollowEdgeOptions, certPem: string, keyPem: string) {
     this.name = opts.name;
     this.storeSync = opts.storeSync ?? 'NORMAL';
+    this.runPods = opts.runPods ?? true;
     this.index = opts.index;
     this.store = new EdgeStore({
       path: opts.store === 'memory' ? ':memory:' : join(opts.dir, `${opts.name}.db`),
@@ -144,7 +148,7 @@ export class HollowEdge {
     this.store.open();
     if (this.storeSync !== 'FULL') this.store.database.pragma(`synchronous = ${this.storeSync}`);
     this.unsubscribe = this.store.onChange((c) => {
-      if (c.type !== 'upsert' || c.object.key.kind !== 'Pod') return;
+      if (!this.runPods || c.type !== 'upsert' || c.object.key.kind !== 'Pod') return;
       this.runPod(c.object.object, c.object.uid);
     });
     this.link.on('applied', ({ msg }) => {

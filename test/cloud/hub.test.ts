@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,5 +177,70 @@ describe('hub sessions', () => {
     expect(closed.some((x) => x.node === 'live')).toBe(false);
     expect(hub.session(nodeName('live'))?.isOpen).toBe(true);
     expect(link.state).toBe('online');
+  });
+
+  it('hub — connections beyond maxPendingHandshakes are closed before any TLS work; the count returns to 0 and edges connect again', async () => {
+    const serving = await ca.issueServer('localhost', { dnsNames: ['localhost'], ips: ['127.0.0.1'] });
+    const reg = createRegistry();
+    const small = new Hub(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: ca.certPem },
+        maxPendingHandshakes: 1,
+      },
+      silentLogger(),
+      reg,
+    );
+    small.setHandler({
+      sessionOpened: () => undefined,
+      message: () => undefined,
+      sessionClosed: () => undefined,
+    });
+    await small.start();
+    cleanups.push(() => small.stop());
+    const busy = async (): Promise<number> =>
+      Number(
+        (await reg.metrics())
+          .split('\n')
+          .find((l) => l.startsWith('tether_hub_refused_connections_total{reason="busy"}'))
+          ?.split(' ')[1] ?? 0,
+      );
+    // a client that connects and never starts TLS holds the only handshake slot
+    const holder = connect(small.port, '127.0.0.1');
+    holder.on('error', () => undefined);
+    await new Promise<void>((r) =>
+      holder.once('connect', () => {
+        r();
+      }),
+    );
+    await eventually(() => small.pendingHandshakes === 1, 'the held handshake');
+    const shed = connect(small.port, '127.0.0.1');
+    let shedClosed = false;
+    shed.on('error', () => undefined);
+    shed.on('close', () => {
+      shedClosed = true;
+    });
+    await eventually(() => shedClosed, 'the second connection closed by the hub', 10_000);
+    expect(await busy()).toBe(1);
+    holder.destroy();
+    await eventually(() => small.pendingHandshakes === 0, 'no handshake pending');
+    // with the slot free, an edge completes its handshake and session
+    const store = new EdgeStore({ path: join(dir, 'after-shed.db') });
+    store.open();
+    const link = new Link(
+      { cloudUrl: `wss://127.0.0.1:${String(small.port)}`, tls: await creds('after-shed') },
+      store,
+      silentLogger(),
+      createRegistry(),
+    );
+    cleanups.push(() => {
+      store.close();
+    });
+    cleanups.push(() => link.stop());
+    await link.start();
+    await eventually(() => link.state === 'online', 'the edge online');
+    expect(small.pendingHandshakes).toBe(0);
+    expect(await busy()).toBe(1);
   });
 });

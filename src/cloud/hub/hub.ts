@@ -1,6 +1,7 @@
 import { constants } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -52,6 +53,15 @@ export const HubConfigSchema = z.object({
     .default(8 * 1024 * 1024),
   /** How long an edge has to send `hello` after the TLS handshake. */
   helloTimeoutMs: z.number().int().min(10).default(10_000),
+  /**
+   * TLS handshakes in progress at most. A connection beyond it is closed at once, before any TLS
+   * work, and its edge retries after its back-off (issue 12, reconnect storm): a cloud that takes
+   * every connection of 10,000 reconnecting edges spends its CPU on handshakes whose clients have
+   * timed out meanwhile (a full accept queue of dead connections), and none completes.
+   */
+  maxPendingHandshakes: z.number().int().min(1).default(256),
+  /** A TLS handshake not finished in this long is abandoned (Node's default is 120 s). */
+  handshakeTimeoutMs: z.number().int().min(100).default(15_000),
   /**
    * Whether the cloud also sends keepalive pings. Edges always ping (and read the rtt and clock
    * skew from the pongs), so by default only they do: any frame from the edge is its sign of life.
@@ -111,6 +121,9 @@ export class Hub {
   private handler: HubHandler | undefined;
   private streams: StreamFrameHandler | undefined;
   private readonly features = new Set<string>();
+  /** TLS handshakes accepted and not finished (maxPendingHandshakes) */
+  private handshakes = 0;
+  private shedUnreported = 0;
   /** one keepalive timer for all sessions, and the live byte counters (issue 12) */
   private readonly hooks: SessionHooks;
 
@@ -202,6 +215,11 @@ export class Hub {
     return this.sessions.get(node);
   }
 
+  /** TLS handshakes in progress (tests, metrics). */
+  get pendingHandshakes(): number {
+    return this.handshakes;
+  }
+
   get sessionCount(): number {
     return this.sessions.size;
   }
@@ -226,6 +244,20 @@ export class Hub {
       // (bench/tls-memory.ts: mTLS 57.6 → 42.0 KB per idle connection). Edges never resume a
       // session (every reconnect is a full handshake), so nothing is lost.
       secureOptions: constants.SSL_OP_NO_TICKET,
+      handshakeTimeout: this.cfg.handshakeTimeoutMs,
+    });
+    // Every accepted connection ends its handshake in exactly one of secureConnection or
+    // tlsClientError (errors, resets, the handshake timeout, and the shed ones below).
+    server.on('connection', (socket: Socket) => {
+      this.handshakes++;
+      if (this.handshakes > this.cfg.maxPendingHandshakes) {
+        this.metrics.refused.inc({ reason: 'busy' });
+        this.shedUnreported++;
+        socket.destroy();
+      }
+    });
+    server.on('secureConnection', () => {
+      this.handshakes--;
     });
     const wss = new WebSocketServer({
       noServer: true,
@@ -242,6 +274,12 @@ export class Hub {
       this.onUpgrade(req, socket, head, wss);
     });
     server.on('tlsClientError', (e) => {
+      this.handshakes--;
+      if (this.shedUnreported > 0) {
+        // the reset of a connection shed above: already counted as busy
+        this.shedUnreported--;
+        return;
+      }
       this.metrics.refused.inc({ reason: 'tls' });
       this.log.debug({ err: errorMessage(e) }, 'TLS handshake failed');
     });
