@@ -215,6 +215,19 @@ function hubWire(port: number): {
   };
 }
 
+/** tether_apiserver_request_total by verb/resource/subresource/code (label set → count). */
+async function apiRequestsByKind(reg: Registry): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const line of (await reg.metrics()).split('\n')) {
+    if (!line.startsWith('tether_apiserver_request_total{')) continue;
+    const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+    const get = (k: string): string => new RegExp(`${k}="([^"]*)"`).exec(labels)?.[1] ?? '';
+    const key = `${get('verb')} ${get('resource')}${get('subresource') === '' ? '' : `/${get('subresource')}`} ${get('code')}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
 async function apiRequests(reg: Registry): Promise<number> {
   return counterSum(await reg.metrics(), 'tether_apiserver_request_total');
 }
@@ -577,6 +590,7 @@ async function main(): Promise<unknown> {
     });
     fanRv = down.metadata?.resourceVersion ?? '';
     // API request rate, sampled every second from the API server's own counter
+    const kinds0 = await apiRequestsByKind(apiReg);
     let prev = await apiRequests(apiReg);
     let peak = 0;
     let total = 0;
@@ -610,6 +624,16 @@ async function main(): Promise<unknown> {
       const resyncMs = performance.now() - restartAt;
       await sleep(5000); // late re-sends would show up as duplicates
       const after = await fl.status(fanKey, fanRv);
+      const kinds1 = await apiRequestsByKind(apiReg);
+      // what the requests were, per reconnected edge (verb resource[/subresource] code)
+      const perEdgeByKind = Object.fromEntries(
+        [...kinds1]
+          .map(([k, v]) => [k, v - (kinds0.get(k) ?? 0)] as const)
+          .filter(([, v]) => v > 0)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 12)
+          .map(([k, v]) => [k, Math.round((v / after.edges) * 100) / 100]),
+      );
       storm = {
         edges: after.edges,
         edgesHoldingPods: after.marked,
@@ -621,6 +645,7 @@ async function main(): Promise<unknown> {
         peakApiRequestsPerSec: peak,
         apiRequestsDuringStorm: total,
         apiRequestsPerEdge: Math.round((total / after.edges) * 100) / 100,
+        apiRequestsPerEdgeByKind: perEdgeByKind,
         apiRequestsPerSecSeries: rates,
         cloudRssAfterMB: MB(rssBytes(newPid)),
         loadavgBeforeAfter: `${loadS} / ${la()}`,
