@@ -1,25 +1,14 @@
 import { CoordinationV1Api, type V1Lease, type V1Node } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Registry } from '../../src/common/index.js';
 import type { ControlPlaneControllers } from '../../src/controllers/index.js';
 import { nodeName } from '../../src/protocol/index.js';
 import { ChannelHarness, eventually, type Cloud } from '../support/channel.js';
 import { startLeaseCloud } from '../support/lease-cloud.js';
 import { createEdgeHost, type EdgeHost } from '../support/netns.js';
 import { startControllers, startNetnsEdge, type NetnsEdge } from './autonomy-support.js';
+import { metricValue } from '../support/metrics.js';
 
 const NODE = 'edge-cloudlease';
-
-async function metric(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? [])
-    .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
-    .reduce((a, v) => a + v.value, 0);
-}
 
 /**
  * Issue 12 (heartbeats that scale): a real edge process in its own network namespace against a
@@ -88,15 +77,15 @@ describe('e2e lease by cloud', () => {
       const first = await eventually(() => renewTime(), 'a lease', 30_000);
       await eventually(async () => (await renewTime()) > first, 'the lease renewed', 30_000);
       // ... by the cloud: not one lease write came from the edge (its config renews every second)
-      expect(await metric(c.registry, 'tether_sync_upstream_total', { type: 'lease' })).toBe(0);
-      expect(await metric(c.registry, 'tether_sync_lease_renewals_total')).toBeGreaterThan(0);
+      expect(await metricValue(c.registry, 'tether_sync_upstream_total', { type: 'lease' })).toBe(0);
+      expect(await metricValue(c.registry, 'tether_sync_lease_renewals_total')).toBeGreaterThan(0);
 
       // ── a hung agent: its socket stays open, but no frame comes ──
       process.kill(pid, 'SIGSTOP');
       await eventually(
         async () =>
-          (await metric(c.registry, 'tether_sync_lease_renewals_skipped_total', { reason: 'stale' })) > 0 ||
-          session() === undefined,
+          (await metricValue(c.registry, 'tether_sync_lease_renewals_skipped_total', { reason: 'stale' })) >
+            0 || session() === undefined,
         'renewals stop for the silent edge',
         15_000,
       );
@@ -142,7 +131,7 @@ describe('e2e lease by cloud', () => {
       // and it stays Ready on the cloud's renewals alone
       await new Promise((r) => setTimeout(r, 6_000));
       expect((await ready())?.status).toBe('True');
-      expect(await metric(c.registry, 'tether_sync_upstream_total', { type: 'lease' })).toBe(0);
+      expect(await metricValue(c.registry, 'tether_sync_upstream_total', { type: 'lease' })).toBe(0);
     },
   );
 });

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRegistry, silentLogger, type Registry } from '../../../src/common/index.js';
+import { createRegistry, silentLogger } from '../../../src/common/index.js';
 import type { WriteOutcome } from '../../../src/cloud/kube/index.js';
 import { LeaseRenewer, type LeaseWriter, type LiveSession } from '../../../src/cloud/sync/index.js';
 import { nodeName, type NodeName, type SessionSettings } from '../../../src/protocol/index.js';
 import { eventually } from '../../support/channel.js';
+import { metricValue } from '../../support/metrics.js';
 
 /** The one write the renewer makes, by hand: records each renewal and how many ran at once. */
 class SlowWriter implements LeaseWriter {
@@ -40,17 +41,6 @@ class Sessions {
   session(n: NodeName): LiveSession | undefined {
     return this.map.get(n);
   }
-}
-
-async function counter(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? [])
-    .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
-    .reduce((a, v) => a + v.value, 0);
 }
 
 describe('cloud/sync LeaseRenewer (issue 12)', () => {
@@ -93,7 +83,7 @@ describe('cloud/sync LeaseRenewer (issue 12)', () => {
       expect(Math.max(...seconds) - Math.min(...seconds)).toBeGreaterThan(300);
       // counted when a write completes: the last calls seen above may still be in flight
       await eventually(
-        async () => (await counter(registry, 'tether_sync_lease_renewals_total')) >= 100,
+        async () => (await metricValue(registry, 'tether_sync_lease_renewals_total')) >= 100,
         '100 renewals counted',
         10_000,
       );
@@ -126,7 +116,7 @@ describe('cloud/sync LeaseRenewer (issue 12)', () => {
     const g = writer.of('gone').length;
     await eventually(
       async () =>
-        (await counter(registry, 'tether_sync_lease_renewals_skipped_total', { reason: 'stale' })) >= 2,
+        (await metricValue(registry, 'tether_sync_lease_renewals_skipped_total', { reason: 'stale' })) >= 2,
       'stale renewals skipped',
     );
     expect(writer.of('quiet').length).toBe(q);

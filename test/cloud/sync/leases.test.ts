@@ -2,12 +2,13 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type Registry } from '../../../src/common/index.js';
+import { silentLogger } from '../../../src/common/index.js';
 import { discoverHardware } from '../../../src/edge/hardware/index.js';
 import { NodeReporter, type NodeOutbox } from '../../../src/edge/node/index.js';
 import { CLOUD_FEATURES, nodeName } from '../../../src/protocol/index.js';
 import { ChannelHarness, eventually, type Edge } from '../../support/channel.js';
 import { startLeaseCloud } from '../../support/lease-cloud.js';
+import { metricValue } from '../../support/metrics.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/hw/x86-vm-kvm');
 
@@ -21,17 +22,6 @@ class CountingOutbox implements NodeOutbox {
     else this.statuses++;
     return this.inner.enqueue(...args);
   }
-}
-
-async function metric(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? [])
-    .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
-    .reduce((a, v) => a + v.value, 0);
 }
 
 describe('cloud/sync leases — the cloud renews node Leases from link liveness (issue 12)', () => {
@@ -118,8 +108,8 @@ describe('cloud/sync leases — the cloud renews node Leases from link liveness 
       // the edge wrote its Node status but not one lease: no outbox row, no message, no ack
       expect(e.outbox.statuses).toBeGreaterThan(0);
       expect(e.outbox.leases).toBe(0);
-      expect(await metric(cloud.registry, 'tether_sync_upstream_total', { type: 'lease' })).toBe(0);
-      expect(await metric(cloud.registry, 'tether_sync_lease_renewals_total')).toBeGreaterThanOrEqual(3);
+      expect(await metricValue(cloud.registry, 'tether_sync_upstream_total', { type: 'lease' })).toBe(0);
+      expect(await metricValue(cloud.registry, 'tether_sync_lease_renewals_total')).toBeGreaterThanOrEqual(3);
       // the cloud sends no pings of its own: the edge's rtt comes from pongs to its pings
       await eventually(() => e.edge.link.rtt !== undefined, 'an rtt from a pong', 10_000);
 
@@ -144,14 +134,19 @@ describe('cloud/sync leases — the cloud renews node Leases from link liveness 
     try {
       await eventually(
         async () =>
-          (await metric(cloud.registry, 'tether_sync_upstream_total', { type: 'lease', outcome: 'ok' })) >= 2,
+          (await metricValue(cloud.registry, 'tether_sync_upstream_total', {
+            type: 'lease',
+            outcome: 'ok',
+          })) >= 2,
         'lease writes from the edge accepted',
         20_000,
       );
       expect(e.outbox.leases).toBeGreaterThanOrEqual(2);
       await eventually(
         async () =>
-          (await metric(cloud.registry, 'tether_sync_lease_renewals_skipped_total', { reason: 'edge' })) > 0,
+          (await metricValue(cloud.registry, 'tether_sync_lease_renewals_skipped_total', {
+            reason: 'edge',
+          })) > 0,
         'the cloud stands back',
         20_000,
       );
@@ -173,7 +168,7 @@ describe('cloud/sync leases — the cloud renews node Leases from link liveness 
       const t = await eventually(() => renewTime('lease-oldcloud'), 'a Lease from the edge', 20_000);
       await eventually(async () => (await renewTime('lease-oldcloud')) > t, 'renewed by the edge', 20_000);
       expect(e.outbox.leases).toBeGreaterThanOrEqual(2);
-      expect(await metric(cloud.registry, 'tether_sync_lease_renewals_total')).toBe(0);
+      expect(await metricValue(cloud.registry, 'tether_sync_lease_renewals_total')).toBe(0);
     } finally {
       await e.stop();
       await cloud.stop();
