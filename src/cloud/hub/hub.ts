@@ -54,10 +54,11 @@ export const HubConfigSchema = z.object({
   /** How long an edge has to send `hello` after the TLS handshake. */
   helloTimeoutMs: z.number().int().min(10).default(10_000),
   /**
-   * TLS handshakes in progress at most. A connection beyond it is closed at once, before any TLS
-   * work, and its edge retries after its back-off (issue 12, reconnect storm): a cloud that takes
-   * every connection of 10,000 reconnecting edges spends its CPU on handshakes whose clients have
-   * timed out meanwhile (a full accept queue of dead connections), and none completes.
+   * TLS handshakes in progress at most (the limit adapts below it to the rate the cloud completes
+   * them). A connection beyond it is closed at once, before any TLS work, and its edge retries
+   * after its back-off (issue 12, reconnect storm): a cloud that takes every connection of 10,000
+   * reconnecting edges spends its CPU on handshakes whose clients have timed out meanwhile (a full
+   * accept queue of dead connections), and none completes.
    */
   maxPendingHandshakes: z.number().int().min(1).default(256),
   /** A TLS handshake not finished in this long is abandoned (Node's default is 120 s). */
@@ -124,6 +125,9 @@ export class Hub {
   /** TLS handshakes accepted and not finished (maxPendingHandshakes) */
   private handshakes = 0;
   private shedUnreported = 0;
+  private rateSecond = 0;
+  private completedNow = 0;
+  private completedLastSecond = 0;
   /** one keepalive timer for all sessions, and the live byte counters (issue 12) */
   private readonly hooks: SessionHooks;
 
@@ -215,6 +219,28 @@ export class Hub {
     return this.sessions.get(node);
   }
 
+  /**
+   * How many handshakes may be in progress now: twice the handshakes completed in the last
+   * second (what the cloud gets through in ~2 s, well inside an edge's 10 s handshake timeout),
+   * at least 32, at most maxPendingHandshakes. A loaded cloud (a 10,000-edge join also writes
+   * 10,000 Nodes) completes far fewer than 256 a second; handshakes queued beyond that time out
+   * at the edge after the cloud did part of the work.
+   */
+  private handshakeLimit(): number {
+    this.rate(Date.now());
+    const max = this.cfg.maxPendingHandshakes;
+    return Math.min(max, Math.max(Math.min(32, max), 2 * this.completedLastSecond));
+  }
+
+  /** Rolls the one-second window of completed handshakes forward to `now`. */
+  private rate(now: number): void {
+    const second = Math.floor(now / 1000);
+    if (second === this.rateSecond) return;
+    this.completedLastSecond = second === this.rateSecond + 1 ? this.completedNow : 0;
+    this.completedNow = 0;
+    this.rateSecond = second;
+  }
+
   /** TLS handshakes in progress (tests, metrics). */
   get pendingHandshakes(): number {
     return this.handshakes;
@@ -250,7 +276,7 @@ export class Hub {
     // tlsClientError (errors, resets, the handshake timeout, and the shed ones below).
     server.on('connection', (socket: Socket) => {
       this.handshakes++;
-      if (this.handshakes > this.cfg.maxPendingHandshakes) {
+      if (this.handshakes > this.handshakeLimit()) {
         this.metrics.refused.inc({ reason: 'busy' });
         this.shedUnreported++;
         socket.destroy();
@@ -258,6 +284,8 @@ export class Hub {
     });
     server.on('secureConnection', () => {
       this.handshakes--;
+      this.rate(Date.now());
+      this.completedNow++;
     });
     const wss = new WebSocketServer({
       noServer: true,
