@@ -33,6 +33,7 @@ export interface SubresourceInfo {
     | 'exec'
     | 'attach'
     | 'portforward'
+    | 'proxy'
     | 'token';
   kind: { group: string; version: string; kind: string };
   verbs: Verb[];
