@@ -168,15 +168,7 @@ export class ServiceAccounts {
 
   /** POST /api/v1/namespaces/{ns}/serviceaccounts/{name}/token. */
   async handleTokenRequest(ctx: HandlerContext): Promise<void> {
-    const b = await body(ctx);
-    if (!b.ok) {
-      writeError(ctx.res, b.error);
-      return;
-    }
-    const decoded =
-      b.value.data.length === 0
-        ? err(Errors.badRequest('the body of the request was empty'))
-        : decodeObject(b.value.data, b.value.type);
+    const decoded = await objectBody(ctx);
     if (!decoded.ok) {
       writeError(ctx.res, decoded.error);
       return;
@@ -458,15 +450,7 @@ export class ServiceAccounts {
    * service-account tokens (upstream's token authenticators), for the requested audiences.
    */
   async handleTokenReview(ctx: HandlerContext, staticToken: (t: string) => UserInfo | null): Promise<void> {
-    const b = await body(ctx);
-    if (!b.ok) {
-      writeError(ctx.res, b.error);
-      return;
-    }
-    const decoded =
-      b.value.data.length === 0
-        ? err(Errors.badRequest('the body of the request was empty'))
-        : decodeObject(b.value.data, b.value.type);
+    const decoded = await objectBody(ctx);
     if (!decoded.ok) {
       writeError(ctx.res, decoded.error);
       return;
@@ -696,4 +680,13 @@ function mountToken(spec: JsonObject): void {
     },
   });
   spec['volumes'] = volumes;
+}
+
+/** The request body as one object (JSON or protobuf); an empty body is a 400, as upstream. */
+async function objectBody(ctx: HandlerContext): Promise<Result<JsonObject, ApiError>> {
+  const b = await body(ctx);
+  if (!b.ok) return b;
+  return b.value.data.length === 0
+    ? err(Errors.badRequest('the body of the request was empty'))
+    : decodeObject(b.value.data, b.value.type);
 }
