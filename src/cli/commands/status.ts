@@ -24,7 +24,7 @@ interface NodeObj {
 }
 interface LeaseObj {
   metadata?: { name?: string };
-  spec?: { renewTime?: string | Date };
+  spec?: { renewTime?: string | Date; leaseDurationSeconds?: number };
 }
 interface DeviceObj {
   metadata?: { name?: string; namespace?: string };
@@ -41,6 +41,14 @@ export interface NodeStatus {
   ready: { status: string; since: string | null; reason: string | null };
   /** Last Lease renewal (renewed only while the edge is connected). */
   leaseRenewTime: string | null;
+  /** The Lease's spec.leaseDurationSeconds; null when the node has no Lease. */
+  leaseDurationSeconds: number | null;
+  /**
+   * The Lease is older than its duration: whoever renews it (the cloud from link liveness, or an old
+   * edge itself) has stopped, though Ready may still say True until the lifecycle controller's grace
+   * period passes. false when there is no Lease (nothing to judge by).
+   */
+  leaseStale: boolean;
   /** The EdgeHealthy condition: verdict Healthy/Degraded/Unhealthy, or null when not reported. */
   health: { verdict: string | null; status: string | null };
   devices: { total: number; online: number };
@@ -53,7 +61,15 @@ export interface FleetStatus {
   /** Devices bound to nodes that are not edges or do not exist. */
   unboundDevices: number;
   metrics: { url: string; reachable: boolean; error: string | null; connectedNodes: number | null };
-  summary: { nodes: number; online: number; healthy: number; devices: number; devicesOnline: number };
+  summary: {
+    nodes: number;
+    online: number;
+    healthy: number;
+    /** Nodes whose Lease is older than its duration (see NodeStatus.leaseStale). */
+    staleLeases: number;
+    devices: number;
+    devicesOnline: number;
+  };
 }
 
 const iso = (t: string | Date | undefined): string | null =>
@@ -91,7 +107,11 @@ async function scrape(url: string): Promise<FleetStatus['metrics'] & { depth: Ma
 }
 
 /** Reads the fleet from Kubernetes (and the cloud core's metrics when reachable). */
-export async function fleetStatus(kube: KubeClient, metricsUrl: string): Promise<FleetStatus> {
+export async function fleetStatus(
+  kube: KubeClient,
+  metricsUrl: string,
+  now: number = Date.now(),
+): Promise<FleetStatus> {
   const [nodes, leases, devices, metrics] = await Promise.all([
     kube.core.listNode({ labelSelector: EDGE_ROLE }) as Promise<{ items: NodeObj[] }>,
     kube.coordination
@@ -108,7 +128,12 @@ export async function fleetStatus(kube: KubeClient, metricsUrl: string): Promise
     ).catch(() => ({ items: [] as DeviceObj[] })),
     scrape(metricsUrl),
   ]);
-  const renew = new Map(leases.items.map((l) => [l.metadata?.name ?? '', iso(l.spec?.renewTime)]));
+  const lease = new Map(
+    leases.items.map((l) => [
+      l.metadata?.name ?? '',
+      { renewTime: iso(l.spec?.renewTime), durationSeconds: l.spec?.leaseDurationSeconds ?? null },
+    ]),
+  );
   const perNode = new Map<string, { total: number; online: number }>();
   for (const d of devices.items) {
     const n = d.spec?.nodeName ?? '';
@@ -125,6 +150,7 @@ export async function fleetStatus(kube: KubeClient, metricsUrl: string): Promise
       const healthy = conds.find((c) => c.type === 'EdgeHealthy');
       const dev = perNode.get(name) ?? { total: 0, online: 0 };
       perNode.delete(name);
+      const l = lease.get(name);
       return {
         name,
         online: ready?.status === 'True',
@@ -133,7 +159,9 @@ export async function fleetStatus(kube: KubeClient, metricsUrl: string): Promise
           since: iso(ready?.lastTransitionTime),
           reason: ready?.reason ?? null,
         },
-        leaseRenewTime: renew.get(name) ?? null,
+        leaseRenewTime: l?.renewTime ?? null,
+        leaseDurationSeconds: l?.durationSeconds ?? null,
+        leaseStale: l === undefined ? false : isStale(l.renewTime, l.durationSeconds, now),
         health: { verdict: healthy?.reason ?? null, status: healthy?.message ?? null },
         devices: dev,
         queueDepth: metrics.reachable ? (metrics.depth.get(name) ?? 0) : null,
@@ -148,11 +176,24 @@ export async function fleetStatus(kube: KubeClient, metricsUrl: string): Promise
     summary: {
       nodes: out.length,
       online: out.filter((n) => n.online).length,
-      healthy: out.filter((n) => n.health.verdict === 'Healthy').length,
+      healthy: out.filter((n) => n.health.verdict === 'Healthy' && !n.leaseStale).length,
+      staleLeases: out.filter((n) => n.leaseStale).length,
       devices: devices.items.length,
       devicesOnline: out.reduce((a, n) => a + n.devices.online, 0),
     },
   };
+}
+
+/**
+ * A Lease is stale once renewTime + leaseDurationSeconds has passed — the same test as client-go's
+ * leader election and the node lifecycle controller's (which waits its grace period, 40-50 s,
+ * before it sets Ready=Unknown "Kubelet stopped posting node status."). A Lease without a renewTime
+ * was never renewed: stale. Without a duration there is no bound: not stale.
+ */
+export function isStale(renewTime: string | null, durationSeconds: number | null, now: number): boolean {
+  if (durationSeconds === null) return false;
+  if (renewTime === null) return true;
+  return now - Date.parse(renewTime) > durationSeconds * 1000;
 }
 
 /** 42s, 7m, 3h, 2d — kubectl's AGE style. */
@@ -165,6 +206,12 @@ export function ago(at: string | null, now: number): string {
   return `${Math.round(s / 86_400)}d`;
 }
 
+/** Online, Offline, or `Online (lease stale 52s)`: Ready still True but nothing renews its Lease. */
+function stateCell(n: NodeStatus, now: number): string {
+  if (!n.online) return 'Offline';
+  return n.leaseStale ? `Online (lease stale ${ago(n.leaseRenewTime, now)})` : 'Online';
+}
+
 /** The table: one row per edge node, then the metrics source. */
 export function formatStatus(f: FleetStatus, now = Date.now()): string {
   if (f.nodes.length === 0)
@@ -173,7 +220,7 @@ export function formatStatus(f: FleetStatus, now = Date.now()): string {
     ['NODE', 'STATE', 'SINCE', 'LEASE', 'HEALTH', 'DEVICES', 'QUEUE'],
     ...f.nodes.map((n) => [
       n.name,
-      n.online ? 'Online' : 'Offline',
+      stateCell(n, now),
       ago(n.ready.since, now),
       n.leaseRenewTime === null ? '-' : `${ago(n.leaseRenewTime, now)} ago`,
       n.health.verdict ?? 'Unknown',
@@ -191,7 +238,9 @@ export function formatStatus(f: FleetStatus, now = Date.now()): string {
   const s = f.summary;
   lines.push(
     '',
-    `${s.online}/${s.nodes} nodes online, ${s.healthy}/${s.nodes} healthy, ${s.devicesOnline}/${s.devices} devices online` +
+    `${s.online}/${s.nodes} nodes online, ${s.healthy}/${s.nodes} healthy` +
+      (s.staleLeases > 0 ? `, ${s.staleLeases} with a stale lease` : '') +
+      `, ${s.devicesOnline}/${s.devices} devices online` +
       (f.unboundDevices > 0 ? ` (${f.unboundDevices} bound to no edge node)` : ''),
     f.metrics.reachable
       ? `queues from ${f.metrics.url}`
@@ -200,9 +249,9 @@ export function formatStatus(f: FleetStatus, now = Date.now()): string {
   return lines.join('\n');
 }
 
-/** Every node online and Healthy. */
+/** Every node online, Healthy, and its Lease fresh (a stale Lease means Ready=True is not current). */
 export const allWell = (f: FleetStatus): boolean =>
-  f.nodes.every((n) => n.online && n.health.verdict === 'Healthy');
+  f.nodes.every((n) => n.online && !n.leaseStale && n.health.verdict === 'Healthy');
 
 export function registerStatus(program: Command): void {
   program
@@ -220,7 +269,8 @@ export function registerStatus(program: Command): void {
     .addHelpText(
       'after',
       `
-Exit codes: 0 every edge node online and Healthy, 3 some node offline or not Healthy,
+Exit codes: 0 every edge node online and Healthy, 3 some node offline, not Healthy, or its Lease
+stale (older than its leaseDurationSeconds: shown as "Online (lease stale 52s)"),
 4 the Kubernetes API is unreachable, 1 other errors, 2 wrong usage.
 An unreachable metrics endpoint is not an error: queues show as "unknown".
 
