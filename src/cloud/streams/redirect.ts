@@ -1,8 +1,11 @@
 /**
  * Optional iptables redirect for an upstream API server on this host (KubeEdge's iptables
  * manager does the same): the API server dials <edge address>:<kubelet port>, which is not
- * reachable (the edge has no inbound path), so a nat OUTPUT DNAT in our own chain sends those
- * connections to the cloud's kubelet endpoint. The chain is removed on stop.
+ * reachable (the edge has no inbound path), so a nat DNAT in our own chain sends those
+ * connections to the cloud's kubelet endpoint. The chain is jumped to from OUTPUT (the API server
+ * and other processes on this host) and from PREROUTING (metrics-server or Prometheus in a pod on
+ * this host: its packets enter through the pod's veth and never pass OUTPUT here). Both jumps and
+ * the chain are removed on stop.
  */
 import { execFile } from 'node:child_process';
 import { isIP } from 'node:net';
@@ -10,6 +13,11 @@ import { promisify } from 'node:util';
 import { errorMessage, type Logger } from '../../common/index.js';
 
 const run = promisify(execFile);
+
+/** The built-in nat chains that jump to ours; PREROUTING for traffic from pods on this host. */
+const HOOKS = ['OUTPUT', 'PREROUTING'] as const;
+
+const isLoopback = (host: string): boolean => host.startsWith('127.') || host === '::1';
 
 export interface RedirectConfig {
   /** Own nat chain (at most 28 characters). */
@@ -39,9 +47,11 @@ export class IptablesRedirect {
   async start(): Promise<void> {
     const { chain } = this.cfg;
     await this.ipt(['-N', chain]).catch(() => this.ipt(['-F', chain]));
-    await this.ipt(['-C', 'OUTPUT', '-p', 'tcp', '-j', chain]).catch(() =>
-      this.ipt(['-A', 'OUTPUT', '-p', 'tcp', '-j', chain]),
-    );
+    // -C before -A: idempotent when a previous run died without removing its jumps
+    for (const hook of HOOKS)
+      await this.ipt(['-C', hook, '-p', 'tcp', '-j', chain]).catch(() =>
+        this.ipt(['-A', hook, '-p', 'tcp', '-j', chain]),
+      );
     this.started = true;
     for (const a of [...this.addresses]) await this.rule(a);
     this.log.info(
@@ -75,14 +85,26 @@ export class IptablesRedirect {
         'tcp',
         '--dport',
         String(this.cfg.port),
-        '-j',
-        'DNAT',
-        '--to-destination',
-        `${this.cfg.toHost}:${String(this.cfg.toPort)}`,
+        ...this.target(),
       ]);
     } catch (e) {
       this.log.warn({ err: errorMessage(e), address }, 'could not add the iptables redirect for a node');
     }
+  }
+
+  /**
+   * DNAT to a loopback address works only for this host's own packets: the kernel drops a packet
+   * that arrived on another interface and was rewritten to 127/8 (a martian, unless route_localnet).
+   * REDIRECT means the same for OUTPUT (locally generated packets go to 127.0.0.1) and, in
+   * PREROUTING, the address of the interface the pod's packet came in on — which reaches the
+   * endpoint when it listens on all addresses (streams.host 0.0.0.0, the case where toHost is
+   * 127.0.0.1). An endpoint bound to 127.0.0.1 only is unreachable from pods either way.
+   */
+  private target(): string[] {
+    const { toHost, toPort } = this.cfg;
+    return isLoopback(toHost)
+      ? ['-j', 'REDIRECT', '--to-ports', String(toPort)]
+      : ['-j', 'DNAT', '--to-destination', `${toHost}:${String(toPort)}`];
   }
 
   async stop(): Promise<void> {
@@ -90,7 +112,7 @@ export class IptablesRedirect {
     this.started = false;
     await this.chainReady;
     const { chain } = this.cfg;
-    await this.ipt(['-D', 'OUTPUT', '-p', 'tcp', '-j', chain]).catch(() => undefined);
+    for (const hook of HOOKS) await this.ipt(['-D', hook, '-p', 'tcp', '-j', chain]).catch(() => undefined);
     await this.ipt(['-F', chain]).catch(() => undefined);
     await this.ipt(['-X', chain]).catch(() => undefined);
   }
