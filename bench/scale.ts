@@ -31,7 +31,7 @@ import { CoreV1Api, KubeConfig, Watch, type V1Node, type V1Pod } from '@kubernet
 import { startApiServer, type StartedApiServer } from '../src/apiserver/index.js';
 import { CertificateAuthority, createRegistry, silentLogger, type Registry } from '../src/common/index.js';
 import { ControlPlaneControllers } from '../src/controllers/index.js';
-import { epochMs, Fleet } from './lib/fleet.js';
+import { epochMs, Fleet, type PodHops } from './lib/fleet.js';
 import { Inspector, inspectorUrl, type MemoryUsage } from './lib/inspector.js';
 import { cpuTicks, rssBytes, summary } from './lib/procstat.js';
 
@@ -58,6 +58,12 @@ const SNAP_DIR = arg('heap-snapshots', '');
 /** CA and every edge's key + certificate kept here between runs (join then measures TLS, not keygen) */
 const PKI_CACHE = arg('pki-cache', '');
 const TIMEOUT_MS = Number(arg('timeout-ms', String(40 * 60_000)));
+/**
+ * Per-hop timing of the delivery (issue 12): the cloud runs at log level debug, where its sync
+ * controller logs each watch event and each edge ack (nothing else of the cloud logs at debug in
+ * steady state); the bench joins those with the API server's commit and the hollow edges' stamps.
+ */
+const HOPS = process.argv.includes('--hops');
 let nofile = '?';
 
 const dir = mkdtempSync(join(tmpdir(), 'tether-bench-scale-'));
@@ -132,12 +138,121 @@ function startCloud(cfgFile: string): ChildProcess {
     ['--inspect=127.0.0.1:0', '--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'cloud', '--config', cfgFile],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  let partial = '';
   const keep = (d: Buffer): void => {
-    cloudOut = (cloudOut + d.toString()).slice(-20_000);
+    const text = d.toString();
+    cloudOut = (cloudOut + text).slice(-20_000);
+    if (!HOPS) return;
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (l.includes('"msg":"sync: ')) cloudTraceLine(l);
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   return child;
+}
+
+/** From the cloud's debug log (--hops): when its watch saw each bench pod, when each sync ack arrived. */
+const cloudWatchAt = new Map<string, number>();
+const cloudAckAt = new Map<string, number>();
+function cloudTraceLine(line: string): void {
+  try {
+    const r = JSON.parse(line) as {
+      msg?: string;
+      time?: string;
+      kind?: string;
+      name?: string;
+      node?: string;
+      seq?: number;
+    };
+    const t = Date.parse(r.time ?? '');
+    if (
+      r.msg === 'sync: watch event' &&
+      r.kind === 'Pod' &&
+      r.name !== undefined &&
+      !cloudWatchAt.has(r.name)
+    )
+      cloudWatchAt.set(r.name, t);
+    else if (r.msg === 'sync: ack' && r.node !== undefined && r.seq !== undefined)
+      cloudAckAt.set(`${r.node}#${String(r.seq)}`, t);
+  } catch {
+    // not a log line of ours
+  }
+}
+
+/**
+ * When the embedded API server committed each pod (epoch ms): a storage watch in this process,
+ * fed synchronously at commit (src/apiserver/storage/watcher.ts). The storage is not public API
+ * of the server; the bench reaches it for this figure only.
+ */
+function commitTimes(): { times: Map<string, number>; stop: () => void } {
+  const times = new Map<string, number>();
+  type Storage = {
+    currentRevision(): number;
+    watch(
+      prefix: string,
+      o: { fromRevision: number; maxBuffered?: number },
+    ): {
+      ok: boolean;
+      value?: AsyncIterable<{ type: string; object: { key: string } }> & { close?: () => void };
+    };
+  };
+  const storage = (api?.server as unknown as { running?: { storage?: Storage } } | undefined)?.running
+    ?.storage;
+  if (storage === undefined) return { times, stop: () => undefined };
+  const prefix = `/registry/core/pods/${NS}/`;
+  const w = storage.watch(prefix, { fromRevision: storage.currentRevision(), maxBuffered: 1_000_000 });
+  const it = w.value;
+  if (!w.ok || it === undefined) return { times, stop: () => undefined };
+  void (async () => {
+    for await (const ev of it) {
+      const name = ev.object.key.slice(prefix.length);
+      if (ev.type === 'ADDED' && !times.has(name)) times.set(name, epochMs());
+    }
+  })();
+  return { times, stop: () => it.close?.() };
+}
+
+/** p50/p90/p99 of each hop of write → durable at the edge (--hops), over the pods with every stamp. */
+function hops(
+  written: Map<string, number>,
+  created: Map<string, number>,
+  committed: Map<string, number>,
+  benchWatch: Map<string, number>,
+  stored: Map<string, number>,
+  edge: Map<string, PodHops>,
+): Record<string, ReturnType<typeof summary>> {
+  const cols: Record<string, number[]> = {
+    '1 write → API commit (request, admission, SQLite)': [],
+    '(API commit → create response at the bench)': [],
+    '(API commit → watch event at a bench watcher)': [],
+    '2 API commit → cloud watch event (fan-out, HTTP, client parse, informer)': [],
+    '3 cloud watch event → hub send (queue, pump)': [],
+    '4 hub send → edge link received (TLS, ws, decode, edge event loop)': [],
+    '5 edge received → committed in the edge store': [],
+    '(edge committed → ack at the cloud)': [],
+    'total write → durable at the edge': [],
+  };
+  const push = (k: string, v: number): void => {
+    if (Number.isFinite(v)) cols[k]?.push(v);
+  };
+  for (const [name, w] of written) {
+    const c = committed.get(name) ?? NaN;
+    const cw = cloudWatchAt.get(name) ?? NaN;
+    const e = edge.get(name);
+    const st = stored.get(name) ?? NaN;
+    const keys = Object.keys(cols);
+    push(keys[0] ?? '', c - w);
+    push(keys[1] ?? '', (created.get(name) ?? NaN) - c);
+    push(keys[2] ?? '', (benchWatch.get(name) ?? NaN) - c);
+    push(keys[3] ?? '', cw - c);
+    push(keys[4] ?? '', (e?.hubSentAt ?? NaN) - cw);
+    push(keys[5] ?? '', (e?.receivedAt ?? NaN) - (e?.hubSentAt ?? NaN));
+    push(keys[6] ?? '', st - (e?.receivedAt ?? NaN));
+    push(keys[7] ?? '', (cloudAckAt.get(`${e?.edge ?? ''}#${String(e?.seq ?? '')}`) ?? NaN) - st);
+    push(keys[8] ?? '', st - w);
+  }
+  return Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, summary(v)]));
 }
 
 function killCloud(signal: NodeJS.Signals): Promise<void> {
@@ -173,6 +288,72 @@ function counterSum(text: string, name: string): number {
     if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
       s += Number(line.slice(line.lastIndexOf(' ') + 1));
   return s;
+}
+
+/**
+ * Whether the cloud's Lease renewals keep pace (issue 12: N nodes at a 10 s interval are N/10
+ * writes/s): renewals and failures over a window, the lag histogram's buckets (due → accepted),
+ * and, sampled every 5 s, the renewals queued and in flight and the age of the oldest due one
+ * (src/cloud/sync/leases.ts). Each sample is one /metrics scrape of the cloud (counted in its CPU).
+ */
+function leasePace(metricsPort: number): { stop: () => Promise<Record<string, unknown>> } {
+  const scrape = async (): Promise<string> =>
+    (await fetch(`http://127.0.0.1:${String(metricsPort)}/metrics`)).text();
+  const buckets = (text: string): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('tether_sync_lease_renewal_lag_seconds_bucket{')) continue;
+      const le = /le="([^"]*)"/.exec(line)?.[1] ?? '';
+      m.set(le, Number(line.slice(line.lastIndexOf(' ') + 1)));
+    }
+    return m;
+  };
+  const t0 = performance.now();
+  const first = scrape();
+  const max = { queued: 0, inFlight: 0, oldestDueS: 0 };
+  let samples = 0;
+  const sample = async (): Promise<void> => {
+    const text = await scrape();
+    samples++;
+    max.queued = Math.max(max.queued, counterSum(text, 'tether_sync_lease_renewals_queued'));
+    max.inFlight = Math.max(max.inFlight, counterSum(text, 'tether_sync_lease_renewals_in_flight'));
+    max.oldestDueS = Math.max(
+      max.oldestDueS,
+      counterSum(text, 'tether_sync_lease_renewal_oldest_due_seconds'),
+    );
+  };
+  let pending: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    pending = sample().catch(() => undefined);
+  }, 5000);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await pending;
+      const [a, b] = [await first, await scrape()];
+      const secs = (performance.now() - t0) / 1000;
+      const d = (name: string): number => counterSum(b, name) - counterSum(a, name);
+      const ba = buckets(a);
+      const bb = buckets(b);
+      const total = (bb.get('+Inf') ?? 0) - (ba.get('+Inf') ?? 0);
+      /** upper bound of the bucket holding the q-quantile of the window's renewals */
+      const q = (x: number): string => {
+        for (const [le, c] of bb)
+          if (c - (ba.get(le) ?? 0) >= x * total) return le === '+Inf' ? '>10' : `≤${le}`;
+        return '?';
+      };
+      return {
+        windowS: Math.round(secs),
+        renewalsPerS: Math.round((d('tether_sync_lease_renewals_total') / secs) * 10) / 10,
+        failures: d('tether_sync_lease_renewal_failures_total'),
+        lagSecondsP50P99: `${q(0.5)} / ${q(0.99)}`,
+        samples,
+        maxQueued: max.queued,
+        maxInFlight: max.inFlight,
+        maxOldestDueS: Math.round(max.oldestDueS * 1000) / 1000,
+      };
+    },
+  };
 }
 
 async function hubCounters(metricsPort: number): Promise<{ in: number; out: number; connected: number }> {
@@ -287,7 +468,7 @@ async function main(): Promise<unknown> {
       'metrics:',
       '  host: 127.0.0.1',
       `  port: ${String(metricsPort)}`,
-      'logLevel: warn',
+      `logLevel: ${HOPS ? 'debug' : 'warn'}`,
     ].join('\n'),
   );
   const fan = await core.createNamespacedConfigMap({
@@ -298,6 +479,7 @@ async function main(): Promise<unknown> {
 
   // pod watch: when each pod is first seen Running in the API
   const runningAt = new Map<string, number>();
+  const benchWatchAt = new Map<string, number>(); // first event of each pod on the bench's own watch
   const podWaiters = new Map<string, () => void>();
   const watch = new Watch(kc);
   const req = await watch.watch(
@@ -305,6 +487,7 @@ async function main(): Promise<unknown> {
     {},
     (_type: string, pod: V1Pod) => {
       const name = pod.metadata?.name ?? '';
+      if (!benchWatchAt.has(name)) benchWatchAt.set(name, epochMs());
       if (pod.status?.phase === 'Running' && !runningAt.has(name)) {
         runningAt.set(name, epochMs());
         podWaiters.get(name)?.();
@@ -362,6 +545,7 @@ async function main(): Promise<unknown> {
   );
 
   const stored = new Map<string, number>(); // pod name → when its edge committed it (epoch ms)
+  const edgeHops = new Map<string, PodHops>();
   const storedWaiters = new Map<string, () => void>();
   fleet = new Fleet({
     edgesPerProcess: PER_PROCESS,
@@ -374,8 +558,11 @@ async function main(): Promise<unknown> {
     outboxPollMs: EDGE_POLL_MS,
     reportNode: true,
     pkiCache: PKI_CACHE,
-    onPod: (name, storedAt) => {
-      if (!stored.has(name)) stored.set(name, storedAt);
+    onPod: (name, storedAt, h) => {
+      if (!stored.has(name)) {
+        stored.set(name, storedAt);
+        if (h.seq !== undefined) edgeHops.set(name, h);
+      }
       storedWaiters.get(name)?.();
     },
     log,
@@ -444,7 +631,9 @@ async function main(): Promise<unknown> {
     const wire0 = hubWire(port);
     const w0 = performance.now();
     const load0 = la();
+    const pace = leasePace(metricsPort);
     await sleep(IDLE_S * 1000);
+    const leases = await pace.stop();
     const secs = (performance.now() - w0) / 1000;
     const b1 = await hubCounters(metricsPort);
     const wire1 = hubWire(port);
@@ -487,6 +676,8 @@ async function main(): Promise<unknown> {
       hubPayloadBytesPerEdgePerMinOut: perMin(b1.out - b0.out),
       benchRssMB: MB(process.memoryUsage.rss()),
       loadavgAtIdleStartEnd: `${load0} / ${la()}`,
+      // keeping pace means renewalsPerS ≈ edges / 10 (the 10 s interval) and a small oldest-due age
+      leaseRenewals: { expectedPerS: n / 10, ...leases },
     };
     log(JSON.stringify(st));
     stages.push(st);
@@ -520,6 +711,9 @@ async function main(): Promise<unknown> {
       const loadD = la();
       const writeToStored: number[] = [];
       const boundToRunning: number[] = [];
+      const createdAt = new Map<string, number>();
+      const written = new Map<string, number>();
+      const commit = HOPS ? commitTimes() : undefined;
       for (let s = 0; s < PODS; s += CONC)
         await Promise.all(
           Array.from({ length: Math.min(CONC, PODS - s) }, async (_, j) => {
@@ -527,7 +721,9 @@ async function main(): Promise<unknown> {
             const name = `bound-${String(k)}`;
             const node = `hollow-${String((k * 7919) % n)}`;
             const w = epochMs();
+            written.set(name, w);
             await core.createNamespacedPod({ namespace: NS, body: pod(name, node) });
+            createdAt.set(name, epochMs());
             writeToStored.push((await waitFor(stored, storedWaiters, name)) - w);
             boundToRunning.push((await waitFor(runningAt, podWaiters, name)) - w);
           }),
@@ -539,7 +735,13 @@ async function main(): Promise<unknown> {
         writeToEdgeDurableMs: summary(writeToStored),
         createBoundToRunningInApiMs: summary(boundToRunning),
         loadavgBeforeAfter: `${loadD} / ${la()}`,
+        ...(commit === undefined
+          ? {}
+          : {
+              hopsMs: hops(written, createdAt, commit.times, benchWatchAt, stored, edgeHops),
+            }),
       };
+      commit?.stop();
       log(JSON.stringify(delivery));
       const loadP = la();
       const start: number[] = [];

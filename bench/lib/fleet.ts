@@ -53,10 +53,20 @@ export interface WorkerStatus {
   readonly rssMB: number;
 }
 
+/** Per-hop timing of a pod's delivery as the hollow edge saw it (epoch ms; bench/scale.ts). */
+export interface PodHops {
+  readonly edge?: string;
+  /** the envelope's `ts`: when the cloud's hub encoded the sync message */
+  readonly hubSentAt?: number;
+  /** when the edge's link handed the message to the store */
+  readonly receivedAt?: number;
+  readonly seq?: number;
+}
+
 /** worker → main */
 export type FromWorker =
   | { readonly t: 'started'; readonly edges: number }
-  | { readonly t: 'pod'; readonly name: string; readonly storedAt: number }
+  | ({ readonly t: 'pod'; readonly name: string; readonly storedAt: number } & PodHops)
   | { readonly t: 'reply'; readonly id: number; readonly status?: WorkerStatus; readonly error?: string }
   | { readonly t: 'fatal'; readonly error: string };
 
@@ -71,7 +81,7 @@ interface Worker {
 
 export interface FleetOptions extends Omit<WorkerInit, 't' | 'from'> {
   readonly edgesPerProcess: number;
-  readonly onPod: (name: string, storedAt: number) => void;
+  readonly onPod: (name: string, storedAt: number, hops: PodHops) => void;
   readonly log: (s: string) => void;
 }
 
@@ -109,7 +119,7 @@ export class Fleet {
           w.edges = m.edges;
           return;
         case 'pod':
-          this.opts.onPod(m.name, m.storedAt);
+          this.opts.onPod(m.name, m.storedAt, m);
           return;
         case 'reply': {
           const p = this.waiting.get(m.id);

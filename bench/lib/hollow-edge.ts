@@ -71,7 +71,13 @@ export interface PodSeen {
   readonly name: string;
   readonly namespace: string;
   readonly storedAt: number;
+  /** Per-hop timing (epoch ms): the hub's send stamp (`ts` of the envelope), when the link handed it to the store, the store's commit. */
+  readonly hubSentAt?: number;
+  readonly receivedAt?: number;
+  readonly seq?: number;
 }
+
+const epochNow = (): number => performance.timeOrigin + performance.now();
 
 export class HollowEdge {
   readonly name: string;
@@ -85,6 +91,8 @@ export class HollowEdge {
   /** kind/namespace/name → resourceVersion the store holds, from the link's `applied` events */
   readonly held = new Map<string, string>();
   private unsubscribe: (() => void) | undefined;
+  /** The sync message being applied now (its hub send stamp and when the link handed it over). */
+  private applying: { ts: number; seq: number; at: number } | undefined;
   onPod: ((p: PodSeen) => void) | undefined;
 
   private constructor(opts: HollowEdgeOptions, certPem: string, keyPem: string) {
@@ -147,6 +155,18 @@ export class HollowEdge {
   async start(): Promise<void> {
     this.store.open();
     if (this.storeSync !== 'FULL') this.store.database.pragma(`synchronous = ${this.storeSync}`);
+    // Per-hop timing without touching the product: the link calls applySync synchronously on
+    // receipt (after decoding), so its entry is "received by the edge link".
+    const apply = this.store.applySync.bind(this.store);
+    this.store.applySync = (msg) => {
+      const env = msg as typeof msg & { ts?: number };
+      this.applying = { ts: env.ts ?? NaN, seq: msg.seq, at: epochNow() };
+      try {
+        return apply(msg);
+      } finally {
+        this.applying = undefined;
+      }
+    };
     this.unsubscribe = this.store.onChange((c) => {
       if (!this.runPods || c.type !== 'upsert' || c.object.key.kind !== 'Pod') return;
       this.runPod(c.object.object, c.object.uid);
@@ -172,7 +192,10 @@ export class HollowEdge {
       edge: this.name,
       name: meta.name,
       namespace: meta.namespace,
-      storedAt: performance.timeOrigin + performance.now(), // wall clock: compared across processes
+      storedAt: epochNow(), // wall clock: compared across processes
+      ...(this.applying === undefined
+        ? {}
+        : { hubSentAt: this.applying.ts, receivedAt: this.applying.at, seq: this.applying.seq }),
     });
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const ip = `10.${String((this.index >> 8) & 255)}.${String(this.index & 255)}.2`;

@@ -40,7 +40,13 @@ async function grow(upTo: number): Promise<void> {
           ...(cfg.pkiCache === '' ? {} : { pkiCache: cfg.pkiCache }),
         });
         e.onPod = (p) => {
-          send({ t: 'pod', name: p.name, storedAt: p.storedAt });
+          send({
+            t: 'pod',
+            name: p.name,
+            storedAt: p.storedAt,
+            edge: p.edge,
+            ...(p.seq === undefined ? {} : { hubSentAt: p.hubSentAt, receivedAt: p.receivedAt, seq: p.seq }),
+          });
         };
         edges.push(e);
         await e.start();

@@ -154,6 +154,8 @@ export class SyncController implements HubHandler {
   private readonly deviceLimiter: DeviceStatusLimiter | undefined;
   /** Lease renewal from link liveness; undefined when off. */
   readonly leases: LeaseRenewer | undefined;
+  /** Debug level on: log each watch event and sync ack (per-hop timing in bench/scale.ts). */
+  private readonly trace: boolean;
 
   constructor(
     private readonly kube: KubeClient,
@@ -168,6 +170,7 @@ export class SyncController implements HubHandler {
       ...opts.queue,
     };
     this.maxWrites = opts.maxConcurrentWrites ?? 32;
+    this.trace = log.isLevelEnabled('debug');
     if (opts.devices === true)
       this.deviceLimiter = new DeviceStatusLimiter(
         {
@@ -297,6 +300,8 @@ export class SyncController implements HubHandler {
   private onChange(kind: string, obj: KubernetesObject, deleted: boolean): void {
     const ns = obj.metadata?.namespace;
     const name = obj.metadata?.name ?? '';
+    // Per-hop delivery timing (bench/scale.ts --hops, issue 12); pino makes a disabled level a no-op.
+    if (this.trace) this.log.debug({ kind, ns, name, deleted }, 'sync: watch event');
     const [group, version] =
       kind === 'Device' || kind === 'DeviceModel' ? [DEVICE_GROUP, DEVICE_VERSION] : ['', 'v1'];
     const key: ObjectKey =
@@ -426,6 +431,7 @@ export class SyncController implements HubHandler {
       }
       case 'ack':
         if (env.of === 'sync') {
+          if (this.trace) this.log.debug({ node: s.node, seq: env.seq }, 'sync: ack');
           this.queues.get(s.node)?.ack(env.seq);
           this.schedulePump(s.node);
         }

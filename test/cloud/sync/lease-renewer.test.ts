@@ -127,4 +127,47 @@ describe('cloud/sync LeaseRenewer (issue 12)', () => {
     expect(writer.of('gone').length).toBe(g);
     expect(r.renewing).toBe(1);
   });
+
+  it('leases — renewals that cannot keep pace show as queued, in flight at the cap, and a growing oldest-due age; all 0 once they catch up', async () => {
+    // a writer held until released: the API server is slower than the renewals fall due
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const writer: LeaseWriter = {
+      async renewLease(): Promise<WriteOutcome> {
+        calls++;
+        await gate;
+        return { ok: true };
+      },
+    };
+    const sessions = new Sessions();
+    const registry = createRegistry();
+    const r = new LeaseRenewer(
+      { renewIntervalSeconds: 600, maxInFlight: 3 },
+      writer,
+      sessions,
+      silentLogger(),
+      registry,
+    );
+    renewer = r;
+    for (let i = 0; i < 10; i++) r.sessionOpened(sessions.open(`n${String(i)}`));
+    const value = (name: string): Promise<number> => metricValue(registry, name);
+    expect(calls).toBe(3);
+    expect(await value('tether_sync_lease_renewals_in_flight')).toBe(3);
+    expect(await value('tether_sync_lease_renewals_queued')).toBe(7);
+    const first = await value('tether_sync_lease_renewal_oldest_due_seconds');
+    await eventually(
+      async () => (await value('tether_sync_lease_renewal_oldest_due_seconds')) > first,
+      'the oldest due renewal ages while none completes',
+    );
+    release();
+    await eventually(
+      async () => (await metricValue(registry, 'tether_sync_lease_renewals_total')) === 10,
+      'every node renewed',
+    );
+    // the next round is due in ~10 minutes: nothing is due now
+    expect(await value('tether_sync_lease_renewals_in_flight')).toBe(0);
+    expect(await value('tether_sync_lease_renewals_queued')).toBe(0);
+    expect(await value('tether_sync_lease_renewal_oldest_due_seconds')).toBe(0);
+  });
 });
