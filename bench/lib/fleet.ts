@@ -51,6 +51,14 @@ export interface WorkerStatus {
   /** … of which do not hold fanRv yet */
   readonly markedWithoutRv: number;
   readonly rssMB: number;
+  /** links connecting (TCP/TLS/upgrade/hello in progress) and waiting in back-off now */
+  readonly connecting: number;
+  readonly backoff: number;
+  /** connection attempts of every link so far, and the failed ones by what the edge saw */
+  readonly attempts: number;
+  readonly refused: number;
+  readonly resets: number;
+  readonly timeouts: number;
 }
 
 /** Per-hop timing of a pod's delivery as the hollow edge saw it (epoch ms; bench/scale.ts). */
@@ -186,6 +194,12 @@ export class Fleet {
       marked: sum((s) => s.marked),
       markedWithoutRv: sum((s) => s.markedWithoutRv),
       rssMB: sum((s) => s.rssMB),
+      connecting: sum((s) => s.connecting),
+      backoff: sum((s) => s.backoff),
+      attempts: sum((s) => s.attempts),
+      refused: sum((s) => s.refused),
+      resets: sum((s) => s.resets),
+      timeouts: sum((s) => s.timeouts),
     };
   }
 

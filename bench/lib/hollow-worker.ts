@@ -88,9 +88,21 @@ process.on('message', (m: ToWorker) => {
         let duplicates = 0;
         let connects = 0;
         let reconnectedOnline = 0;
+        let connecting = 0;
+        let backoff = 0;
+        let attempts = 0;
+        let refused = 0;
+        let resets = 0;
+        let timeouts = 0;
         edges.forEach((e, k) => {
           const on = e.link.state === 'online';
           if (on) online++;
+          if (e.link.state === 'connecting') connecting++;
+          else if (e.link.state === 'backoff') backoff++;
+          attempts += e.link.counters.attempts;
+          refused += e.link.counters.refused;
+          resets += e.link.counters.resets;
+          timeouts += e.link.counters.timeouts;
           duplicates += e.link.counters.duplicates;
           connects += e.link.counters.connects;
           if (on && e.link.counters.connects > (markedConnects[k] ?? Infinity)) reconnectedOnline++;
@@ -107,6 +119,12 @@ process.on('message', (m: ToWorker) => {
             marked: markedHolders.length,
             markedWithoutRv: markedHolders.filter((e) => e.held.get(m.fanKey) !== m.fanRv).length,
             rssMB: Math.round(rssBytes(process.pid) / 1048576),
+            connecting,
+            backoff,
+            attempts,
+            refused,
+            resets,
+            timeouts,
           },
         });
         return;

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,41 +179,119 @@ describe('hub sessions', () => {
     expect(link.state).toBe('online');
   });
 
-  it('hub — connections beyond maxPendingHandshakes are closed before any TLS work; the count returns to 0 and edges connect again', async () => {
+  /** A hub with one handshake slot (and the given admission queue), its registry and busy count. */
+  const smallHub = async (
+    queue: { maxQueuedConnections?: number; queueWaitMs?: number } = {},
+  ): Promise<{
+    hub: Hub;
+    reg: Registry;
+    busy: () => Promise<number>;
+    handshakes: (r: string) => Promise<number>;
+  }> => {
     const serving = await ca.issueServer('localhost', { dnsNames: ['localhost'], ips: ['127.0.0.1'] });
     const reg = createRegistry();
-    const small = new Hub(
+    const h = new Hub(
       {
         host: '127.0.0.1',
         port: 0,
         tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: ca.certPem },
         maxPendingHandshakes: 1,
+        ...queue,
       },
       silentLogger(),
       reg,
     );
-    small.setHandler({
+    h.setHandler({
       sessionOpened: () => undefined,
       message: () => undefined,
       sessionClosed: () => undefined,
     });
-    await small.start();
-    cleanups.push(() => small.stop());
-    const busy = async (): Promise<number> =>
+    await h.start();
+    cleanups.push(() => h.stop());
+    const line = async (prefix: string): Promise<number> =>
       Number(
         (await reg.metrics())
           .split('\n')
-          .find((l) => l.startsWith('tether_hub_refused_connections_total{reason="busy"}'))
+          .find((l) => l.startsWith(prefix))
           ?.split(' ')[1] ?? 0,
       );
-    // a client that connects and never starts TLS holds the only handshake slot
-    const holder = connect(small.port, '127.0.0.1');
+    return {
+      hub: h,
+      reg,
+      busy: () => line('tether_hub_refused_connections_total{reason="busy"}'),
+      handshakes: (r) => line(`tether_hub_handshakes_total{result="${r}"}`),
+    };
+  };
+  /** A TCP client that never starts TLS: it holds a handshake slot until it goes. */
+  const holdSlot = async (port: number): Promise<Socket> => {
+    const holder = connect(port, '127.0.0.1');
     holder.on('error', () => undefined);
     await new Promise<void>((r) =>
       holder.once('connect', () => {
         r();
       }),
     );
+    return holder;
+  };
+  const edge = async (name: string, port: number): Promise<Link> => {
+    const store = new EdgeStore({ path: join(dir, `${name}.db`) });
+    store.open();
+    const link = new Link(
+      { cloudUrl: `wss://127.0.0.1:${String(port)}`, tls: await creds(name) },
+      store,
+      silentLogger(),
+      createRegistry(),
+    );
+    cleanups.push(() => {
+      store.close();
+    });
+    cleanups.push(() => link.stop());
+    await link.start();
+    return link;
+  };
+
+  it('hub — connections beyond the handshake limit wait unread in the admission queue instead of being closed: the edge connects on its first attempt once a slot frees', async () => {
+    const { hub: small, busy, handshakes } = await smallHub({ queueWaitMs: 60_000 });
+    const holder = await holdSlot(small.port);
+    await eventually(() => small.pendingHandshakes === 1, 'the held handshake');
+    const links = await Promise.all([edge('queued-a', small.port), edge('queued-b', small.port)]);
+    await eventually(() => small.queuedConnections === 2, 'both edges held in the queue');
+    await sleep(300);
+    // held, not refused: no TLS work yet, and neither edge saw a failure to back off from
+    expect(small.queuedConnections).toBe(2);
+    expect(links.map((l) => l.state)).toEqual(['connecting', 'connecting']);
+    holder.destroy();
+    await eventually(() => links.every((l) => l.state === 'online'), 'both edges online');
+    expect(links.map((l) => l.counters.attempts)).toEqual([1, 1]);
+    expect(await busy()).toBe(0);
+    expect(await handshakes('shed')).toBe(0);
+    expect(await handshakes('completed')).toBe(2);
+    expect(small.queuedConnections).toBe(0);
+    expect(small.pendingHandshakes).toBe(0);
+  });
+
+  it('hub — a held connection is closed after queueWaitMs (its edge would give up anyway)', async () => {
+    const { hub: small, busy } = await smallHub({ queueWaitMs: 300 });
+    const holder = await holdSlot(small.port);
+    await eventually(() => small.pendingHandshakes === 1, 'the held handshake');
+    const waiting = connect(small.port, '127.0.0.1');
+    let closedAt = 0;
+    const at = Date.now();
+    waiting.on('error', () => undefined);
+    waiting.on('close', () => {
+      closedAt = Date.now();
+    });
+    await eventually(() => closedAt > 0, 'the held connection closed', 10_000);
+    expect(closedAt - at).toBeGreaterThanOrEqual(250);
+    expect(await busy()).toBe(1);
+    expect(small.queuedConnections).toBe(0);
+    holder.destroy();
+    await eventually(() => small.pendingHandshakes === 0, 'no handshake pending');
+  });
+
+  it('hub — connections beyond maxPendingHandshakes with no queue room are closed before any TLS work; the count returns to 0 and edges connect again', async () => {
+    const { hub: small, busy } = await smallHub({ maxQueuedConnections: 0 });
+    const holder = await holdSlot(small.port);
     await eventually(() => small.pendingHandshakes === 1, 'the held handshake');
     const shed = connect(small.port, '127.0.0.1');
     let shedClosed = false;

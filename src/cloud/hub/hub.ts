@@ -1,7 +1,7 @@
 import { constants } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -55,12 +55,24 @@ export const HubConfigSchema = z.object({
   helloTimeoutMs: z.number().int().min(10).default(10_000),
   /**
    * TLS handshakes in progress at most (the limit adapts below it to the rate the cloud completes
-   * them). A connection beyond it is closed at once, before any TLS work, and its edge retries
-   * after its back-off (issue 12, reconnect storm): a cloud that takes every connection of 10,000
-   * reconnecting edges spends its CPU on handshakes whose clients have timed out meanwhile (a full
-   * accept queue of dead connections), and none completes.
+   * them). Connections beyond it wait, unread, in the hub's admission queue (issue 12, reconnect
+   * storm): a cloud that starts the handshakes of 10,000 reconnecting edges at once spends its CPU
+   * on handshakes whose clients time out meanwhile, and none completes.
    */
   maxPendingHandshakes: z.number().int().min(1).default(256),
+  /**
+   * Connections held (TCP accepted, not yet read) waiting for a handshake slot. Beyond this a new
+   * connection is closed at once (refused reason busy) and its edge backs off. Held instead of
+   * closed because a closed edge backs off for up to 30 s (it cannot tell busy from down): in a
+   * reconnect storm, closing them cost most edges several idle back-offs (issue 12).
+   */
+  maxQueuedConnections: z.number().int().min(0).default(4096),
+  /**
+   * A held connection whose handshake has not started within this long is closed (refused reason
+   * busy): its edge gives up the whole connect after 10 s (link handshakeTimeoutMs), so starting
+   * TLS later would be work for a client already gone.
+   */
+  queueWaitMs: z.number().int().min(1).default(4000),
   /** A TLS handshake not finished in this long is abandoned (Node's default is 120 s). */
   handshakeTimeoutMs: z.number().int().min(100).default(15_000),
   /**
@@ -116,6 +128,11 @@ export class Hub {
   readonly name = 'hub';
   private readonly cfg: z.output<typeof HubConfigSchema>;
   private server: Server | undefined;
+  /** The listening socket: connections wait here (unread) for a handshake slot, then go to `server`. */
+  private tcp: TcpServer | undefined;
+  private readonly queue: { socket: Socket; at: number }[] = [];
+  private queueHead = 0;
+  private queueTimer: NodeJS.Timeout | undefined;
   private wss: WebSocketServer | undefined;
   private readonly sessions = new Map<NodeName, EdgeSession>();
   private readonly metrics;
@@ -124,7 +141,6 @@ export class Hub {
   private readonly features = new Set<string>();
   /** TLS handshakes accepted and not finished (maxPendingHandshakes) */
   private handshakes = 0;
-  private shedUnreported = 0;
   private rateSecond = 0;
   private completedNow = 0;
   private completedLastSecond = 0;
@@ -174,6 +190,34 @@ export class Hub {
       bytesOut: new Counter({
         name: 'tether_hub_bytes_out_total',
         help: 'Bytes sent to edges',
+        registers,
+      }),
+      // issue 12, reconnect storm: what admission does second by second
+      handshakes: new Counter({
+        name: 'tether_hub_handshakes_total',
+        help: 'TLS connections by outcome: accepted (TCP), shed (closed before TLS, busy), completed, failed (TLS error, reset, timeout)',
+        labelNames: ['result'],
+        registers,
+      }),
+      pending: new Gauge({
+        name: 'tether_hub_pending_handshakes',
+        help: 'TLS handshakes in progress',
+        registers,
+        collect: () => {
+          this.metrics.pending.set(this.handshakes);
+        },
+      }),
+      limit: new Gauge({
+        name: 'tether_hub_handshake_limit',
+        help: 'TLS handshakes allowed in progress now (adaptive, at most maxPendingHandshakes)',
+        registers,
+        collect: () => {
+          this.metrics.limit.set(this.handshakeLimit());
+        },
+      }),
+      hellos: new Counter({
+        name: 'tether_hub_sessions_opened_total',
+        help: 'Sessions greeted (hello received, welcome sent)',
         registers,
       }),
     };
@@ -250,9 +294,14 @@ export class Hub {
     return this.sessions.size;
   }
 
+  /** Connections held for a handshake slot (tests, metrics). */
+  get queuedConnections(): number {
+    return this.queue.length - this.queueHead;
+  }
+
   /** The bound address (port 0 in tests picks a free one). */
   get port(): number {
-    const a = this.server?.address();
+    const a = this.tcp?.address();
     return typeof a === 'object' && a !== null ? a.port : this.cfg.port;
   }
 
@@ -272,20 +321,14 @@ export class Hub {
       secureOptions: constants.SSL_OP_NO_TICKET,
       handshakeTimeout: this.cfg.handshakeTimeoutMs,
     });
-    // Every accepted connection ends its handshake in exactly one of secureConnection or
-    // tlsClientError (errors, resets, the handshake timeout, and the shed ones below).
-    server.on('connection', (socket: Socket) => {
-      this.handshakes++;
-      if (this.handshakes > this.handshakeLimit()) {
-        this.metrics.refused.inc({ reason: 'busy' });
-        this.shedUnreported++;
-        socket.destroy();
-      }
-    });
+    // Every connection handed to `server` ends its handshake in exactly one of secureConnection
+    // or tlsClientError (errors, resets, the handshake timeout).
     server.on('secureConnection', () => {
       this.handshakes--;
+      this.metrics.handshakes.inc({ result: 'completed' });
       this.rate(Date.now());
       this.completedNow++;
+      this.admit();
     });
     const wss = new WebSocketServer({
       noServer: true,
@@ -303,27 +346,56 @@ export class Hub {
     });
     server.on('tlsClientError', (e) => {
       this.handshakes--;
-      if (this.shedUnreported > 0) {
-        // the reset of a connection shed above: already counted as busy
-        this.shedUnreported--;
-        return;
-      }
+      this.metrics.handshakes.inc({ result: 'failed' });
       this.metrics.refused.inc({ reason: 'tls' });
       this.log.debug({ err: errorMessage(e) }, 'TLS handshake failed');
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.cfg.port, this.cfg.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
+      this.admit();
     });
     this.server = server;
     this.wss = wss;
+    // pauseOnConnect: a held connection is not read (its ClientHello waits in the kernel) until
+    // admit() hands it to the TLS server, so holding one costs a socket, not CPU.
+    const tcp = createTcpServer({ pauseOnConnect: true }, (socket) => {
+      this.metrics.handshakes.inc({ result: 'accepted' });
+      // a held socket is not read, but may still see an error; the TLS server handles it after
+      socket.on('error', () => undefined);
+      if (
+        this.queuedConnections >= this.cfg.maxQueuedConnections &&
+        this.handshakes >= this.handshakeLimit()
+      ) {
+        this.shed(socket);
+        return;
+      }
+      this.queue.push({ socket, at: Date.now() });
+      this.admit();
+    });
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(this.cfg.port, this.cfg.host, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    });
+    this.tcp = tcp;
     this.log.info({ port: this.port }, 'hub listening');
   }
 
   async stop(): Promise<void> {
+    const tcp = this.tcp;
+    this.tcp = undefined;
+    const closed =
+      tcp === undefined
+        ? Promise.resolve()
+        : new Promise<void>((r) =>
+            tcp.close(() => {
+              r();
+            }),
+          );
+    clearTimeout(this.queueTimer);
+    this.queueTimer = undefined;
+    for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i]?.socket.destroy();
+    this.queue.length = 0;
+    this.queueHead = 0;
     for (const s of [...this.sessions.values()]) s.close('shutdown', 'cloud core shutting down');
     this.hooks.keepalive.stop();
     this.wss?.close();
@@ -331,11 +403,61 @@ export class Hub {
     this.server = undefined;
     if (server !== undefined) {
       server.closeAllConnections();
+      // it never listened itself (connections come from `tcp`): close() only ends its bookkeeping
       await new Promise<void>((r) =>
         server.close(() => {
           r();
         }),
       );
+    }
+    await closed;
+  }
+
+  private shed(socket: Socket): void {
+    this.metrics.handshakes.inc({ result: 'shed' });
+    this.metrics.refused.inc({ reason: 'busy' });
+    socket.destroy();
+  }
+
+  /**
+   * Hands held connections to the TLS server, oldest first, while handshake slots are free;
+   * closes those held longer than queueWaitMs (their edges are about to give up). Runs when a
+   * connection arrives, when a handshake ends, and on a timer while connections are held.
+   */
+  private admit(): void {
+    const server = this.server;
+    if (server === undefined) return;
+    const now = Date.now();
+    const limit = this.handshakeLimit();
+    while (this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead];
+      if (next === undefined) break;
+      const expired = now - next.at > this.cfg.queueWaitMs;
+      if (!expired && this.handshakes >= limit) break;
+      this.queueHead++;
+      if (expired || next.socket.destroyed) {
+        this.shed(next.socket);
+        continue;
+      }
+      this.handshakes++;
+      this.metrics.handshakes.inc({ result: 'started' });
+      server.emit('connection', next.socket);
+    }
+    // compact now and then instead of shift() per connection (O(n) each)
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    }
+    if (this.queuedConnections > 0 && this.queueTimer === undefined) {
+      this.queueTimer = setTimeout(() => {
+        this.queueTimer = undefined;
+        this.admit();
+      }, 100);
+      this.queueTimer.unref();
     }
   }
 
@@ -445,6 +567,7 @@ export class Hub {
         this.sessions.set(node, s);
         previous?.close('replaced', 'replaced by a newer connection of the same node');
         s.markGreeted();
+        this.metrics.hellos.inc();
         s.send({
           kind: 'welcome',
           session: s.id,

@@ -106,6 +106,11 @@ export class Link extends EventEmitter<LinkEvents> {
     statusAcked: 0,
     statusRejected: 0,
     connects: 0,
+    /** connection attempts, and the failed ones by what the edge saw (issue 12, reconnect storm) */
+    attempts: 0,
+    refused: 0,
+    resets: 0,
+    timeouts: 0,
   };
   private readonly metrics;
 
@@ -238,6 +243,7 @@ export class Link extends EventEmitter<LinkEvents> {
   private connect(): void {
     if (this.stopping) return;
     this.stateValue = 'connecting';
+    this.counters.attempts++;
     const url = `${this.cfg.cloudUrl.replace(/\/$/, '')}/v1/connect`;
     const ws = new WebSocket(url, {
       cert: this.tls.certPem,
@@ -249,7 +255,10 @@ export class Link extends EventEmitter<LinkEvents> {
     this.ws = ws;
     let welcomed = false;
     const welcomeTimer = setTimeout(() => {
-      if (!welcomed) ws.terminate();
+      if (welcomed) return;
+      // an opening handshake that timed out is counted by its error below
+      if (ws.readyState === WebSocket.OPEN) this.counters.timeouts++;
+      ws.terminate();
     }, this.cfg.handshakeTimeoutMs);
     welcomeTimer.unref();
     ws.on('unexpected-response', (_req, res) => {
@@ -302,6 +311,10 @@ export class Link extends EventEmitter<LinkEvents> {
       }
     });
     ws.on('error', (e) => {
+      const code = (e as { code?: unknown }).code;
+      if (code === 'ECONNREFUSED') this.counters.refused++;
+      else if (code === 'ECONNRESET' || code === 'EPIPE') this.counters.resets++;
+      else if (e.message.includes('timed out')) this.counters.timeouts++;
       this.log.debug({ err: errorMessage(e) }, 'link socket error');
     });
     ws.on('close', (code, reason) => {
