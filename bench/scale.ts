@@ -29,7 +29,13 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
 
 import { startApiServer, type StartedApiServer } from '../src/apiserver/index.js';
-import { CertificateAuthority, createRegistry, silentLogger, type Registry } from '../src/common/index.js';
+import {
+  CertificateAuthority,
+  createRegistry,
+  reuseConnections,
+  silentLogger,
+  type Registry,
+} from '../src/common/index.js';
 import { ControlPlaneControllers } from '../src/controllers/index.js';
 import { epochMs, Fleet, type PodHops } from './lib/fleet.js';
 import { Inspector, inspectorUrl, type MemoryUsage } from './lib/inspector.js';
@@ -413,6 +419,164 @@ async function apiRequests(reg: Registry): Promise<number> {
   return counterSum(await reg.metrics(), 'tether_apiserver_request_total');
 }
 
+/** A gauge or counter with labels containing `labels` (e.g. 'result="shed"'), summed. */
+function metricWith(text: string, name: string, labels = ''): number {
+  let s = 0;
+  for (const line of text.split('\n')) {
+    if (!(line.startsWith(`${name}{`) || line.startsWith(`${name} `))) continue;
+    if (labels !== '' && !line.includes(labels)) continue;
+    s += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return s;
+}
+
+/**
+ * The storm second by second (issue 12: find where the first minute goes), one JSON line per
+ * second on stderr: edges online / connecting / in back-off, the edges' attempts and failures by
+ * what they saw (refused, reset, timeout), the hub's handshakes accepted / shed / completed /
+ * failed, pending and limit, hellos, the cloud's CPU and event-loop lag, each worker's CPU, API
+ * requests. Stopping returns a summary: totals and the seconds to 10/50/90/100 % reconnected.
+ */
+function stormTimeline(
+  fl: Fleet,
+  cloudPid: number,
+  metricsPort: number,
+  apiReg: Registry,
+  restartAt: number,
+  fanKey: string,
+  fanRv: string,
+): { stop(): Promise<Record<string, unknown>> } {
+  type Sample = Record<string, number | number[] | null>;
+  const rows: Sample[] = [];
+  let prevSt: Awaited<ReturnType<Fleet['status']>> | undefined;
+  let prevHub: Record<string, number> | undefined;
+  let prevCloud = 0;
+  let prevWorkers: number[] = [];
+  let prevBench = cpuTicks(process.pid);
+  let prevApi = -1;
+  let prevT = performance.now();
+  let stopped = false;
+  const firstAt = new Map<number, number>();
+  const loop = (async () => {
+    while (!stopped) {
+      const tick = performance.now();
+      const st = await fl.status(fanKey, fanRv);
+      let hub: Record<string, number> | undefined;
+      try {
+        const text = await (
+          await fetch(`http://127.0.0.1:${String(metricsPort)}/metrics`, { signal: AbortSignal.timeout(900) })
+        ).text();
+        hub = {
+          accepted: metricWith(text, 'tether_hub_handshakes_total', 'result="accepted"'),
+          shed: metricWith(text, 'tether_hub_handshakes_total', 'result="shed"'),
+          completed: metricWith(text, 'tether_hub_handshakes_total', 'result="completed"'),
+          failed: metricWith(text, 'tether_hub_handshakes_total', 'result="failed"'),
+          hellos: metricWith(text, 'tether_hub_sessions_opened_total'),
+          pending: metricWith(text, 'tether_hub_pending_handshakes'),
+          limit: metricWith(text, 'tether_hub_handshake_limit'),
+          sessions: metricWith(text, 'tether_hub_connected_nodes'),
+          lagMs: Math.round(metricWith(text, 'nodejs_eventloop_lag_seconds') * 1000),
+          lagP99Ms: Math.round(metricWith(text, 'nodejs_eventloop_lag_p99_seconds') * 1000),
+          leases: metricWith(text, 'tether_sync_lease_renewals_total'),
+        };
+      } catch {
+        hub = undefined; // not listening yet, or too busy to answer within 0.9 s
+      }
+      const now = performance.now();
+      const secs = (now - prevT) / 1000;
+      prevT = now;
+      const pct = (d: number): number => Math.round((d / 100 / secs) * 100);
+      let cloudTicks = 0;
+      try {
+        cloudTicks = cpuTicks(cloudPid);
+      } catch {
+        cloudTicks = prevCloud;
+      }
+      const workers = fl.pids.map((p) => {
+        try {
+          return cpuTicks(p);
+        } catch {
+          return 0;
+        }
+      });
+      const bench = cpuTicks(process.pid);
+      const api = await apiRequests(apiReg);
+      const d = (k: keyof typeof st): number => (prevSt === undefined ? 0 : st[k] - prevSt[k]);
+      const h = (k: string): number | null =>
+        hub === undefined ? null : (hub[k] ?? 0) - (prevHub?.[k] ?? 0);
+      const t = Math.round((now - restartAt) / 100) / 10;
+      for (const q of [0.1, 0.5, 0.9, 1])
+        if (!firstAt.has(q) && st.reconnectedOnline >= Math.ceil(q * st.edges)) firstAt.set(q, t);
+      const row: Sample = {
+        t,
+        online: st.online,
+        reconnected: st.reconnectedOnline,
+        connecting: st.connecting,
+        backoff: st.backoff,
+        withoutChange: st.markedWithoutRv,
+        attempts: d('attempts'),
+        refused: d('refused'),
+        resets: d('resets'),
+        timeouts: d('timeouts'),
+        accepted: h('accepted'),
+        shed: h('shed'),
+        completed: h('completed'),
+        tlsFailed: h('failed'),
+        hellos: h('hellos'),
+        leaseRenewals: h('leases'),
+        pending: hub?.['pending'] ?? null,
+        limit: hub?.['limit'] ?? null,
+        sessions: hub?.['sessions'] ?? null,
+        lagMs: hub?.['lagMs'] ?? null,
+        lagP99Ms: hub?.['lagP99Ms'] ?? null,
+        cloudCpu: pct(cloudTicks - prevCloud),
+        workersCpu: workers.map((w, i) => pct(w - (prevWorkers[i] ?? w))),
+        benchCpu: pct(bench - prevBench),
+        apiPerS: prevApi < 0 ? 0 : Math.round((api - prevApi) / secs),
+      };
+      if (prevSt !== undefined) {
+        rows.push(row);
+        process.stderr.write(`storm ${JSON.stringify(row)}\n`);
+      }
+      prevSt = st;
+      if (hub !== undefined) prevHub = hub;
+      prevCloud = cloudTicks;
+      prevWorkers = workers;
+      prevBench = bench;
+      prevApi = api;
+      await sleep(Math.max(0, 1000 - (performance.now() - tick)));
+    }
+  })();
+  let result: Record<string, unknown> | undefined;
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      if (result !== undefined) return result;
+      const sum = (k: string): number => rows.reduce((a, r) => a + (typeof r[k] === 'number' ? r[k] : 0), 0);
+      const max = (k: string): number =>
+        rows.reduce((a, r) => Math.max(a, typeof r[k] === 'number' ? r[k] : 0), 0);
+      result = {
+        seconds: rows.length,
+        reconnectedAtS: Object.fromEntries([...firstAt].map(([q, t]) => [`${String(q * 100)}%`, t])),
+        edgeAttempts: sum('attempts'),
+        edgeRefused: sum('refused'),
+        edgeResets: sum('resets'),
+        edgeTimeouts: sum('timeouts'),
+        hubAccepted: sum('accepted'),
+        hubShed: sum('shed'),
+        hubCompleted: sum('completed'),
+        hubTlsFailed: sum('tlsFailed'),
+        hubHellos: sum('hellos'),
+        maxCompletedPerS: max('completed'),
+        maxLagMs: max('lagMs'),
+        meanCloudCpuPct: Math.round(sum('cloudCpu') / Math.max(1, rows.length)),
+      };
+      return result;
+    },
+  };
+}
+
 async function main(): Promise<unknown> {
   const t0 = Date.now();
   // thousands of TLS sockets and SQLite files in this process and the cloud child (inherits it)
@@ -708,40 +872,56 @@ async function main(): Promise<unknown> {
               });
             });
       const CONC = 5;
-      const loadD = la();
-      const writeToStored: number[] = [];
-      const boundToRunning: number[] = [];
-      const createdAt = new Map<string, number>();
-      const written = new Map<string, number>();
-      const commit = HOPS ? commitTimes() : undefined;
-      for (let s = 0; s < PODS; s += CONC)
-        await Promise.all(
-          Array.from({ length: Math.min(CONC, PODS - s) }, async (_, j) => {
-            const k = s + j;
-            const name = `bound-${String(k)}`;
-            const node = `hollow-${String((k * 7919) % n)}`;
-            const w = epochMs();
-            written.set(name, w);
-            await core.createNamespacedPod({ namespace: NS, body: pod(name, node) });
-            createdAt.set(name, epochMs());
-            writeToStored.push((await waitFor(stored, storedWaiters, name)) - w);
-            boundToRunning.push((await waitFor(runningAt, podWaiters, name)) - w);
-          }),
-        );
+      /** PODS pods bound to spread edges, CONC at a time, written through `client` */
+      const deliver = async (
+        prefix: string,
+        client: CoreV1Api,
+        nodeOffset: number,
+      ): Promise<Record<string, unknown>> => {
+        const loadD = la();
+        const writeToStored: number[] = [];
+        const boundToRunning: number[] = [];
+        const createdAt = new Map<string, number>();
+        const written = new Map<string, number>();
+        const commit = HOPS ? commitTimes() : undefined;
+        for (let s = 0; s < PODS; s += CONC)
+          await Promise.all(
+            Array.from({ length: Math.min(CONC, PODS - s) }, async (_, j) => {
+              const k = s + j;
+              const name = `${prefix}-${String(k)}`;
+              // 7919 is prime to n: distinct edges while nodeOffset + PODS ≤ n
+              const node = `hollow-${String(((k + nodeOffset) * 7919) % n)}`;
+              const w = epochMs();
+              written.set(name, w);
+              await client.createNamespacedPod({ namespace: NS, body: pod(name, node) });
+              createdAt.set(name, epochMs());
+              writeToStored.push((await waitFor(stored, storedWaiters, name)) - w);
+              boundToRunning.push((await waitFor(runningAt, podWaiters, name)) - w);
+            }),
+          );
+        commit?.stop();
+        return {
+          writeToEdgeDurableMs: summary(writeToStored),
+          createBoundToRunningInApiMs: summary(boundToRunning),
+          loadavgBeforeAfter: `${loadD} / ${la()}`,
+          ...(commit === undefined
+            ? {}
+            : { hopsMs: hops(written, createdAt, commit.times, benchWatchAt, stored, edgeHops) }),
+        };
+      };
+      // the writer as before: client-node 1.x opens a new TLS connection for every request
+      const fresh = await deliver('bound', core, 0);
+      // the same writes over one keep-alive connection, as a controller (client-go) writes
+      const kcKeep = new KubeConfig();
+      kcKeep.loadFromFile(api.kubeconfigPath);
+      const keepAlive = await deliver('bound-ka', reuseConnections(kcKeep).makeApiClient(CoreV1Api), PODS);
       delivery = {
         edges: n,
         samples: PODS,
         concurrency: CONC,
-        writeToEdgeDurableMs: summary(writeToStored),
-        createBoundToRunningInApiMs: summary(boundToRunning),
-        loadavgBeforeAfter: `${loadD} / ${la()}`,
-        ...(commit === undefined
-          ? {}
-          : {
-              hopsMs: hops(written, createdAt, commit.times, benchWatchAt, stored, edgeHops),
-            }),
+        ...fresh,
+        keepAliveWriter: keepAlive,
       };
-      commit?.stop();
       log(JSON.stringify(delivery));
       const loadP = la();
       const start: number[] = [];
@@ -808,6 +988,7 @@ async function main(): Promise<unknown> {
     const restartAt = performance.now();
     cloud = startCloud(cfgFile);
     const newPid = cloud.pid ?? 0;
+    const timeline = stormTimeline(fl, newPid, metricsPort, apiReg, restartAt, fanKey, fanRv);
     try {
       await until(() => portOpen(port), 'cloud listening again', 120_000);
       const listeningMs = performance.now() - restartAt;
@@ -836,7 +1017,9 @@ async function main(): Promise<unknown> {
           .slice(0, 12)
           .map(([k, v]) => [k, Math.round((v / after.edges) * 100) / 100]),
       );
+      const tl = await timeline.stop();
       storm = {
+        timelineSummary: tl,
         edges: after.edges,
         edgesHoldingPods: after.marked,
         allOfflineAfterKillMs: Math.round(allOfflineMs),
@@ -854,6 +1037,7 @@ async function main(): Promise<unknown> {
       };
     } finally {
       clearInterval(sampler);
+      await timeline.stop();
     }
     log(JSON.stringify(storm));
   }
