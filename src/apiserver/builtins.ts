@@ -68,6 +68,12 @@ export function builtinResources(): ResourceInfo[] {
         { name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
         { name: 'eviction', kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
         { name: 'log', kind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get'] },
+        // handlers: kubectl debug's ephemeral containers (ephemeral.ts)
+        {
+          name: 'ephemeralcontainers',
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          verbs: ['get', 'patch', 'update'],
+        },
         {
           name: 'exec',
           kind: { group: '', version: 'v1', kind: 'PodExecOptions' },

@@ -30,7 +30,7 @@ function defaultProbe(p: unknown): void {
   if (isObject(p['httpGet'])) setDefault(p['httpGet'], 'scheme', 'HTTP');
 }
 
-function defaultContainer(c: JsonObject): void {
+export function defaultContainer(c: JsonObject): void {
   const image = typeof c['image'] === 'string' ? c['image'] : '';
   // SetDefaults_Container: Always for :latest or untagged images, else IfNotPresent.
   const afterSlash = image.slice(image.lastIndexOf('/') + 1);
@@ -60,6 +60,7 @@ export function defaultPodSpec(spec: JsonObject): void {
   setDefault(spec, 'schedulerName', 'default-scheduler');
   each(spec['containers'], defaultContainer);
   each(spec['initContainers'], defaultContainer);
+  each(spec['ephemeralContainers'], defaultContainer);
   each(spec['volumes'], (v) => {
     if (isObject(v['configMap'])) setDefault(v['configMap'], 'defaultMode', 420);
     if (isObject(v['secret'])) setDefault(v['secret'], 'defaultMode', 420);

@@ -34,6 +34,7 @@ export interface SubresourceInfo {
     | 'attach'
     | 'portforward'
     | 'proxy'
+    | 'ephemeralcontainers'
     | 'token';
   kind: { group: string; version: string; kind: string };
   verbs: Verb[];

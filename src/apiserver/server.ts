@@ -816,6 +816,7 @@ function pickHandler(info: ResourceRequest, r: ResourceInfo): Handler | 'notFoun
     if (sub === undefined) return 'notFound';
     switch (sub.name) {
       case 'status':
+      case 'ephemeralcontainers':
         return v === 'get'
           ? handleGet
           : v === 'update'

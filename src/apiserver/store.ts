@@ -8,6 +8,7 @@ import { checkTypeMeta } from './body.js';
 import { SchemaCache } from './crd.js';
 import { ApiError, Causes, Errors, type StatusCause } from './errors.js';
 import { defaultServiceStatus, syncPodIPs } from './defaults.js';
+import { ephemeralCreateCauses, ephemeralUpdateCauses, withEphemeralContainers } from './ephemeral.js';
 import { coreEventOut, coreToEvents, eventCauses, eventsToCore, isCoreEvent, isEventsV1 } from './events.js';
 import { builtinSchema, judgeUnknown, pruneUnknown, type FieldValidation } from './fields.js';
 import {
@@ -204,9 +205,18 @@ export class ObjectStore {
     o: JsonObject,
     generated: boolean,
     old?: JsonObject,
+    ephemeral = false,
   ): Result<void, ApiError> {
     const meta = metaOf(o);
-    const upd = old === undefined ? [] : validateUpdate(r, old, o);
+    const isPod = r.group === '' && r.resource === 'pods';
+    const upd =
+      old === undefined
+        ? isPod
+          ? ephemeralCreateCauses(o['spec'])
+          : []
+        : ephemeral
+          ? ephemeralUpdateCauses(old, o)
+          : validateUpdate(r, old, o);
     // ValidateSecretUpdate / ValidateConfigMapUpdate check immutability before the object.
     const updateFirst = r.group === '' && (r.resource === 'secrets' || r.resource === 'configmaps');
     const causes: StatusCause[] = [
@@ -482,6 +492,46 @@ export class ObjectStore {
     if (r.group === '' && r.resource === 'services') defaultServiceStatus(o);
     this.trackManaged(r, old, o, metaOf(body)['managedFields'], opts, 'status');
     const v = this.validateAll(r, o, false);
+    if (!v.ok) return v;
+    return this.commitUpdate(r, namespace, name, cur, old, o, opts);
+  }
+
+  /**
+   * PUT/PATCH .../ephemeralcontainers (podEphemeralContainersStrategy): only
+   * spec.ephemeralContainers is taken from the body; existing ones may not change or go.
+   */
+  updateEphemeralContainers(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: JsonObject,
+    opts: WriteOptions,
+    expected?: number,
+  ): Result<JsonObject, ApiError> {
+    const tm = checkTypeMeta(body, { apiVersion: apiVersionOf(r), kind: r.kind });
+    if (!tm.ok) return tm;
+    const bodyName = str(metaOf(body)['name']) ?? '';
+    if (bodyName !== name)
+      return err(
+        Errors.badRequest(
+          `the name of the object (${bodyName}) does not match the name on the URL (${name})`,
+        ),
+      );
+    const cur = this.storage.get(this.key(r, namespace, name));
+    if (cur === undefined) return err(Errors.notFound(r.resource, r.group, name));
+    const rv = str(metaOf(body)['resourceVersion']) ?? '';
+    if (expected === undefined && rv !== '' && rv !== String(cur.modRevision))
+      return err(Errors.modified(r.resource, r.group, name));
+    if (expected !== undefined && expected !== cur.modRevision)
+      return err(Errors.modified(r.resource, r.group, name));
+    const old = this.toApi(r, cur);
+    const o = withEphemeralContainers(old, body);
+    const meta = metaOf(o);
+    // updatePodGeneration: a spec change is a new generation.
+    if (!deepEqual(old['spec'], o['spec']))
+      meta['generation'] = (typeof meta['generation'] === 'number' ? meta['generation'] : 0) + 1;
+    this.trackManaged(r, old, o, meta['managedFields'], opts, 'ephemeralcontainers');
+    const v = this.validateAll(r, o, false, old, true);
     if (!v.ok) return v;
     return this.commitUpdate(r, namespace, name, cur, old, o, opts);
   }

@@ -4,6 +4,7 @@
  */
 import { Causes, type StatusCause } from './errors.js';
 import { applyDefaults, qosClass } from './defaults.js';
+import { ephemeralContainerCauses } from './ephemeral.js';
 import { deepEqual, dns1123Label, isObject, metaOf, str } from './meta.js';
 import { hasSubresource, type ResourceInfo } from './resources.js';
 import type { JsonObject } from './storage/types.js';
@@ -134,6 +135,7 @@ function podSpecCauses(spec: unknown, path: string): StatusCause[] {
   const causes = [
     ...containerCauses(spec['containers'], `${path}.containers`, true),
     ...containerCauses(spec['initContainers'], `${path}.initContainers`, false),
+    ...ephemeralContainerCauses(spec, path),
   ];
   const rp = spec['restartPolicy'];
   if (rp !== undefined && (typeof rp !== 'string' || !['Always', 'OnFailure', 'Never'].includes(rp)))

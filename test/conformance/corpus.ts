@@ -1544,6 +1544,141 @@ export const CORPUS: readonly Case[] = [
     ],
   },
   {
+    // pods/ephemeralcontainers (kubectl debug): ValidatePodEphemeralContainersUpdate and
+    // dropNonEphemeralContainerUpdates (pkg/registry/core/pod/strategy.go).
+    name: 'ephemeral containers',
+    setup: [
+      {
+        id: 'sa',
+        method: 'POST',
+        path: '/api/v1/namespaces/{{ns}}/serviceaccounts',
+        body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
+      },
+    ],
+    steps: [
+      { id: 'create', method: 'POST', path: '/api/v1/namespaces/{{ns}}/pods', body: pod('p', 'edge-1'), status: 201 },
+      { id: 'get-empty', method: 'GET', path: '/api/v1/namespaces/{{ns}}/pods/p/ephemeralcontainers', status: 200 },
+      {
+        // what kubectl debug sends: a strategic merge patch of spec.ephemeralContainers
+        id: 'patch-strategic',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/pods/p/ephemeralcontainers',
+        contentType: 'application/strategic-merge-patch+json',
+        body: {
+          spec: {
+            ephemeralContainers: [
+              {
+                name: 'debugger',
+                image: 'localhost:5000/tether/shell:1',
+                command: ['sh'],
+                stdin: true,
+                tty: true,
+                targetContainerName: 'c',
+                terminationMessagePolicy: 'File',
+              },
+            ],
+          },
+        },
+        status: 200,
+      },
+      { id: 'get-one', method: 'GET', path: '/api/v1/namespaces/{{ns}}/pods/p/ephemeralcontainers', status: 200 },
+      { id: 'get-pod', method: 'GET', path: '/api/v1/namespaces/{{ns}}/pods/p', status: 200 },
+      {
+        id: 'duplicate-name',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/pods/p/ephemeralcontainers',
+        contentType: 'application/strategic-merge-patch+json',
+        body: { spec: { ephemeralContainers: [{ name: 'c', image: 'localhost:5000/tether/shell:1' }] } },
+        status: 422,
+      },
+      {
+        id: 'unknown-target',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/pods/p/ephemeralcontainers',
+        contentType: 'application/strategic-merge-patch+json',
+        body: {
+          spec: {
+            ephemeralContainers: [{ name: 'd2', image: 'localhost:5000/tether/shell:1', targetContainerName: 'nope' }],
+          },
+        },
+        status: 422,
+      },
+      {
+        id: 'forbidden-fields',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/pods/p/ephemeralcontainers',
+        contentType: 'application/strategic-merge-patch+json',
+        body: {
+          spec: {
+            ephemeralContainers: [
+              {
+                name: 'd3',
+                image: 'localhost:5000/tether/shell:1',
+                ports: [{ containerPort: 80 }],
+                resources: { limits: { cpu: '1' } },
+                readinessProbe: { exec: { command: ['true'] } },
+                lifecycle: { preStop: { exec: { command: ['true'] } } },
+                volumeMounts: [{ name: 'x', mountPath: '/x', subPath: 'y' }],
+              },
+            ],
+          },
+        },
+        status: 422,
+      },
+      {
+        id: 'no-image',
+        method: 'PATCH',
+        path: '/api/v1/namespaces/{{ns}}/pods/p/ephemeralcontainers',
+        contentType: 'application/strategic-merge-patch+json',
+        body: { spec: { ephemeralContainers: [{ name: 'd4' }] } },
+        status: 422,
+      },
+      {
+        id: 'remove',
+        method: 'PUT',
+        path: '/api/v1/namespaces/{{ns}}/pods/p/ephemeralcontainers',
+        body: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'p', namespace: '{{ns}}' },
+          spec: { containers: [{ name: 'c', image: 'localhost:5000/tether/shell:1' }], ephemeralContainers: [] },
+        },
+        status: 422,
+      },
+      {
+        // Only spec.ephemeralContainers is taken from the body: the image change and the label are dropped.
+        id: 'put-other-fields',
+        method: 'PUT',
+        path: '/api/v1/namespaces/{{ns}}/pods/p/ephemeralcontainers',
+        body: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'p', namespace: '{{ns}}', labels: { dropped: 'yes' } },
+          spec: {
+            containers: [{ name: 'c', image: 'localhost:5000/tether/other:1' }],
+            ephemeralContainers: [
+              {
+                name: 'debugger',
+                image: 'localhost:5000/tether/shell:1',
+                command: ['sh'],
+                stdin: true,
+                tty: true,
+                targetContainerName: 'c',
+                terminationMessagePath: '/dev/termination-log',
+                terminationMessagePolicy: 'File',
+                imagePullPolicy: 'IfNotPresent',
+              },
+              { name: 'second', image: 'localhost:5000/tether/shell:1', terminationMessagePolicy: 'File' },
+            ],
+          },
+        },
+        status: 200,
+      },
+      { id: 'post', method: 'POST', path: '/api/v1/namespaces/{{ns}}/pods/p/ephemeralcontainers', body: {}, status: 405 },
+      { id: 'missing', method: 'GET', path: '/api/v1/namespaces/{{ns}}/pods/nope/ephemeralcontainers', status: 404 },
+    ],
+  },
+  {
     name: 'patch types',
     cleanup: [{ id: 'node', method: 'DELETE', path: '/api/v1/nodes/diff-patch-{{run}}' }],
     steps: [
@@ -2201,15 +2336,14 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     path: 'body.resources.*.version',
     reason: `${FIX} a subresource of another group (pods/eviction, */scale) names its version too upstream ("version": "v1"); the embedded server names only the group.`,
   },
-  ...['pods/ephemeralcontainers', 'pods/proxy', 'pods/resize', 'services/proxy'].map(
+  ...['pods/proxy', 'pods/resize', 'services/proxy'].map(
     (r) => ({
       step: 'discovery and openapi/core-v1',
       path: `body.resources.${r}`,
-      reason: `${ACCEPTED} not served by the embedded server (proxy subresources, ephemeral containers, in-place resize): kubectl reports them as unknown there.`,
+      reason: `${ACCEPTED} not served by the embedded server (proxy subresources, in-place resize): kubectl reports them as unknown there.`,
     }),
   ),
   ...[
-    ['pods', 'ephemeralcontainers'],
     ['pods', 'proxy'],
     ['pods', 'resize'],
     ['services', 'proxy'],

@@ -52,7 +52,7 @@ export function writeOptions(ctx: HandlerContext): Result<WriteOptions, ApiError
   const writer: Writer = {
     manager: managerName(ctx.query.get('fieldManager'), ctx.req.headers['user-agent']),
     apiVersion: apiVersionOf(ctx.r),
-    ...(sub === 'status' || sub === 'scale' ? { subresource: sub } : {}),
+    ...(sub === 'status' || sub === 'scale' || sub === 'ephemeralcontainers' ? { subresource: sub } : {}),
   };
   return ok({ dryRun: dry.length > 0, fieldValidation: fv.value, warnings: ctx.warnings, writer });
 }

@@ -110,6 +110,8 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
       if (rv !== '' && rv !== String(so.modRevision)) return err(Errors.modified(r.resource, r.group, name));
       metaOf(desired)['resourceVersion'] = String(so.modRevision);
       if (sub === 'status') return store.updateStatus(r, ns, name, desired, opts.value, so.modRevision);
+      if (sub === 'ephemeralcontainers')
+        return store.updateEphemeralContainers(r, ns, name, desired, opts.value, so.modRevision);
       return store.update(r, ns, name, desired, opts.value, so.modRevision);
     },
   );

@@ -1,4 +1,4 @@
-/** PUT of an object or its status (handlers/update.go). */
+/** PUT of an object, its status or its ephemeral containers (handlers/update.go). */
 import { decodeObject } from '../body.js';
 import { Errors } from '../errors.js';
 import { negotiate, render, writeError, writeJson } from '../respond.js';
@@ -27,10 +27,13 @@ export async function handleUpdate(ctx: HandlerContext): Promise<void> {
   }
   const ns = namespaceOf(ctx);
   const existed = ctx.store.storage.get(ctx.store.key(ctx.r, ns, ctx.info.name)) !== undefined;
+  const sub = ctx.info.subresource;
   const res =
-    ctx.info.subresource === 'status'
+    sub === 'status'
       ? ctx.store.updateStatus(ctx.r, ns, ctx.info.name, obj.value, opts.value)
-      : ctx.store.update(ctx.r, ns, ctx.info.name, obj.value, opts.value);
+      : sub === 'ephemeralcontainers'
+        ? ctx.store.updateEphemeralContainers(ctx.r, ns, ctx.info.name, obj.value, opts.value)
+        : ctx.store.update(ctx.r, ns, ctx.info.name, obj.value, opts.value);
   if (!res.ok) {
     writeError(ctx.res, res.error, ctx.warnings);
     return;

@@ -44,10 +44,12 @@ const CONTAINER_STATE_TO_WIRE = {
   unknown: 'CONTAINER_UNKNOWN',
 } as const satisfies Record<ContainerState, string>;
 
-const NS_TO_WIRE = { pod: 'POD', container: 'CONTAINER', node: 'NODE' } as const satisfies Record<
-  NamespaceMode,
-  string
->;
+const NS_TO_WIRE = {
+  pod: 'POD',
+  container: 'CONTAINER',
+  node: 'NODE',
+  target: 'TARGET',
+} as const satisfies Record<NamespaceMode, string>;
 
 const PROPAGATION_TO_WIRE = {
   private: 'PROPAGATION_PRIVATE',
@@ -73,7 +75,7 @@ function sandboxStateFromWire(s: string): SandboxState {
 }
 
 function nsFromWire(s: string): NamespaceMode {
-  return s === 'NODE' ? 'node' : s === 'CONTAINER' ? 'container' : 'pod';
+  return s === 'NODE' ? 'node' : s === 'CONTAINER' ? 'container' : s === 'TARGET' ? 'target' : 'pod';
 }
 
 function propagationFromWire(s: string): MountPropagation {
@@ -121,7 +123,12 @@ function seccompToWire(p: SeccompProfile | undefined): object | null {
 }
 
 function nsToWire(o: NamespaceOptions): WNamespaceOption {
-  return { network: NS_TO_WIRE[o.network], pid: NS_TO_WIRE[o.pid], ipc: NS_TO_WIRE[o.ipc] };
+  return {
+    network: NS_TO_WIRE[o.network],
+    pid: NS_TO_WIRE[o.pid],
+    ipc: NS_TO_WIRE[o.ipc],
+    ...(o.targetId === undefined ? {} : { target_id: o.targetId }),
+  };
 }
 
 const int64Value = (v: number | undefined): { value: number } | null =>

@@ -14,7 +14,8 @@ export type Labels = Readonly<Record<string, string>>;
 export const CONTAINER_STATES = ['created', 'running', 'exited', 'unknown'] as const;
 export type ContainerState = (typeof CONTAINER_STATES)[number];
 export type SandboxState = 'ready' | 'notready';
-export type NamespaceMode = 'pod' | 'container' | 'node';
+/** 'target': another container's namespace (CRI TARGET, with targetId) — ephemeral containers' --target. */
+export type NamespaceMode = 'pod' | 'container' | 'node' | 'target';
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type MountPropagation = 'private' | 'hostToContainer' | 'bidirectional';
 export type SeccompProfile =
@@ -39,6 +40,8 @@ export interface NamespaceOptions {
   network: NamespaceMode;
   pid: NamespaceMode;
   ipc: NamespaceMode;
+  /** The container whose namespace a 'target' mode joins (CRI NamespaceOption.target_id). */
+  targetId?: string;
 }
 
 export interface SandboxConfig {

@@ -30,6 +30,7 @@ export interface WNamespaceOption {
   network: string;
   pid: string;
   ipc: string;
+  target_id?: string;
 }
 
 export interface WPodSandboxMetadata {
