@@ -6,6 +6,12 @@
  *
  *   npm run build && npx tsx bench/edge-agent.ts [--pods 20] [--devices 10] [--props 10]
  *       [--settle-ms 30000] [--samples 7] [--sample-ms 3000] [--flags '|--max-semi-space-size=1|...']
+ *       [--entry bundle|dist|bundle,dist] [--snapshot <dir>]
+ *
+ * --entry: which build runs the agent — `bundle` (dist/bundle/tether-edge.mjs, what bin/tether runs
+ * for `edge run`), `dist` (dist/cli/main.js, tsc's per-module output), or both in turn (each flag
+ * set × each entry). --snapshot: after the samples of each phase, a V8 heap snapshot of the agent
+ * (node's --heapsnapshot-signal) is copied to <dir>; `bench/heap-diff.ts` groups it by constructor.
  *
  * Phases, each with a fresh agent process on the same data dir (pods keep running across agent
  * restarts, DESIGN §3): "idle" (no pods, no devices) once per V8 flag set, then the pods and the
@@ -17,7 +23,18 @@
  * median of the samples. Figures, not assertions (STYLE). Prints JSON, then a table.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -39,12 +56,20 @@ const PROPS = Number(arg('props', '10'));
 const SETTLE_MS = Number(arg('settle-ms', '30000'));
 const SAMPLES = Number(arg('samples', '7'));
 const SAMPLE_MS = Number(arg('sample-ms', '3000'));
-// V8 flag sets separated by '|'; the empty set is node's defaults
+// V8 flag sets separated by '|'; the empty set is node's defaults. A NAME=value word in a set is an
+// environment variable of the agent (e.g. MALLOC_ARENA_MAX=2), not a node flag.
 const FLAG_SETS = arg('flags', '|--max-semi-space-size=1')
   .split('|')
   .map((s) => s.trim());
 const SOCKET = process.env['TETHER_CRI_SOCKET'] ?? DEFAULT_TEST_CRI_SOCKET;
-const MAIN = join(REPO_ROOT, 'dist/cli/main.js');
+const ENTRIES: Record<string, string> = {
+  bundle: join(REPO_ROOT, 'dist/bundle/tether-edge.mjs'),
+  dist: join(REPO_ROOT, 'dist/cli/main.js'),
+};
+const ENTRY_NAMES = arg('entry', 'bundle')
+  .split(',')
+  .map((s) => s.trim());
+const SNAPSHOT_DIR = arg('snapshot', '');
 const NODE = 'edge-bench';
 
 const median = (xs: readonly number[]): number => {
@@ -60,7 +85,10 @@ function distFresh(): boolean {
   if (!existsSync(m)) return false;
   const cur = execFileSync(
     'bash',
-    ['-c', "find src tsconfig.json tsconfig.build.json package.json -printf '%p %T@ %s\\n' | LC_ALL=C sort"],
+    [
+      '-c',
+      "find src tsconfig.json tsconfig.build.json package.json scripts/build-edge.ts -printf '%p %T@ %s\\n' | LC_ALL=C sort",
+    ],
     { cwd: REPO_ROOT, encoding: 'utf8' },
   );
   return cur.trimEnd() === readFileSync(m, 'utf8').trimEnd();
@@ -90,6 +118,37 @@ function procMem(pid: number): { rssMiB: number; pssMiB: number } {
     pssMiB: r1(kb(/^Pss:\s+(\d+)/m, rollup) / 1024),
   };
 }
+/**
+ * Resident memory by kind of mapping (/proc/<pid>/smaps), MiB: the node binary's pages, the V8 and
+ * malloc anonymous memory, the brk heap (malloc), native addons (*.node) and the shared libraries.
+ */
+function smapsBreakdown(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let kind = 'anon';
+  for (const line of readFileSync(`/proc/${String(pid)}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const name = head[1] ?? '';
+      kind =
+        name === '' || name.startsWith('[anon')
+          ? 'anon (V8 heap, malloc arenas, thread stacks)'
+          : name === '[heap]'
+            ? 'brk heap (malloc)'
+            : name.endsWith('.node')
+              ? 'native addons (*.node)'
+              : name === process.execPath || name.endsWith('/node')
+                ? 'node binary'
+                : name.includes('.so')
+                  ? 'shared libraries'
+                  : 'other';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+)/.exec(line);
+    if (rss !== null) out[kind] = r1((out[kind] ?? 0) + Number(rss[1]) / 1024);
+  }
+  return out;
+}
+
 function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -117,7 +176,11 @@ async function sample(pid: number, memFile: string): Promise<Sample> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(MAIN)) throw new Error('dist/cli/main.js is missing: run `npm run build` first');
+  for (const e of ENTRY_NAMES) {
+    const file = ENTRIES[e];
+    if (file === undefined) throw new Error(`--entry must be bundle, dist or both, got ${e}`);
+    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
+  }
   const fresh = distFresh();
   if (!fresh) console.error('edge-agent bench: warning: dist/ is older than src/ (measuring the built code)');
   const h = new ChannelHarness();
@@ -125,7 +188,14 @@ async function main(): Promise<void> {
   const run = Math.random().toString(16).slice(2, 10);
   const agents: ChildProcess[] = [];
   const rt = new CriRuntime({ endpoint: SOCKET }, { logger: silentLogger(), registry: createRegistry() });
-  const phases: { phase: string; flags: string; samples: Sample[]; median: Sample }[] = [];
+  const phases: {
+    phase: string;
+    entry: string;
+    flags: string;
+    samples: Sample[];
+    median: Sample;
+    smaps: Record<string, number>;
+  }[] = [];
   try {
     await rt.start();
     await kubectl(h.cp, ['apply', '-f', join(REPO_ROOT, 'deploy/crds/devices.tether.dev.yaml')]);
@@ -164,21 +234,28 @@ async function main(): Promise<void> {
     );
     const memFile = join(h.dir, 'mem.json');
 
-    const startAgent = (flags: string): ChildProcess => {
+    const startAgent = (entry: string, flags: string): ChildProcess => {
       const log = openSync(join(h.dir, 'agent.log'), 'a');
+      const words = flags.split(' ').filter((f) => f !== '');
+      const isEnv = (w: string): boolean => /^[A-Z_][A-Z0-9_]*=/.test(w);
+      const env = Object.fromEntries(
+        words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+      );
       const argv = [
-        ...flags.split(' ').filter((f) => f !== ''),
+        ...words.filter((w) => !isEnv(w)),
+        ...(SNAPSHOT_DIR === '' ? [] : ['--heapsnapshot-signal=SIGUSR2']),
         '--import',
         join(h.dir, 'probe.mjs'),
-        MAIN,
+        ENTRIES[entry] ?? '',
         'edge',
         'run',
         '--config',
         configFile,
       ];
       const child = spawn(process.execPath, argv, {
+        cwd: h.dir, // where --heapsnapshot-signal writes
         stdio: ['ignore', log, log],
-        env: { ...process.env, NODE_ENV: 'production', TETHER_BENCH_MEM_FILE: memFile },
+        env: { ...process.env, ...env, NODE_ENV: 'production', TETHER_BENCH_MEM_FILE: memFile },
       });
       closeSync(log);
       agents.push(child);
@@ -220,8 +297,32 @@ async function main(): Promise<void> {
       return items.filter((d) => (d.status?.properties ?? []).some((p) => p.reported !== undefined)).length;
     };
 
-    const measure = async (phase: string, flags: string, ready: () => Promise<boolean>): Promise<void> => {
-      const child = startAgent(flags);
+    const snapshot = async (pid: number, name: string): Promise<void> => {
+      const before = new Set(readdirSync(h.dir));
+      process.kill(pid, 'SIGUSR2');
+      let file: string | undefined;
+      // node writes Heap.<date>.<pid>…heapsnapshot synchronously; done when its size stops growing
+      for (let last = -1; ;) {
+        await sleep(2000);
+        file ??= readdirSync(h.dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+        if (file === undefined) continue;
+        const size = statSync(join(h.dir, file)).size;
+        if (size > 0 && size === last) break;
+        last = size;
+      }
+      mkdirSync(SNAPSHOT_DIR, { recursive: true });
+      copyFileSync(join(h.dir, file), join(SNAPSHOT_DIR, name));
+      rmSync(join(h.dir, file));
+      console.error(`edge-agent bench: heap snapshot ${join(SNAPSHOT_DIR, name)}`);
+    };
+
+    const measure = async (
+      phase: string,
+      entry: string,
+      flags: string,
+      ready: () => Promise<boolean>,
+    ): Promise<void> => {
+      const child = startAgent(entry, flags);
       const pid = child.pid ?? -1;
       await until(`${phase}: agent ready`, ready);
       await sleep(SETTLE_MS);
@@ -236,12 +337,25 @@ async function main(): Promise<void> {
         heapTotalMiB: med('heapTotalMiB'),
         externalMiB: med('externalMiB'),
       };
-      phases.push({ phase, flags: flags === '' ? '(defaults)' : flags, samples, median: m });
-      console.error(`edge-agent bench: ${phase} ${flags || '(defaults)'}: ${JSON.stringify(m)}`);
+      const smaps = smapsBreakdown(pid);
+      phases.push({ phase, entry, flags: flags === '' ? '(defaults)' : flags, samples, median: m, smaps });
+      console.error(
+        `edge-agent bench: ${phase} ${entry} ${flags || '(defaults)'}: ${JSON.stringify(m)} ${JSON.stringify(smaps)}`,
+      );
+      if (SNAPSHOT_DIR !== '') await snapshot(pid, `${phase}-${entry}-${String(phases.length)}.heapsnapshot`);
       await stopAgent(child);
     };
 
-    for (const flags of FLAG_SETS) await measure('idle', flags, nodeReady);
+    // the first run on a fresh data dir mints the local API certificate (loads @peculiar/x509):
+    // a warm-up run does that, so that no measured phase carries it
+    {
+      const warm = startAgent(ENTRY_NAMES[0] ?? 'bundle', FLAG_SETS[0] ?? '');
+      await until('warm-up: agent ready', nodeReady);
+      await sleep(5000);
+      await stopAgent(warm);
+    }
+    for (const flags of FLAG_SETS)
+      for (const entry of ENTRY_NAMES) await measure('idle', entry, flags, nodeReady);
 
     const pods = Array.from({ length: PODS }, (_, i) => ({
       apiVersion: 'v1',
@@ -278,12 +392,14 @@ async function main(): Promise<void> {
       input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...pods, model, ...devices] }),
     });
     for (const flags of FLAG_SETS)
-      await measure(
-        'loaded',
-        flags,
-        async () =>
-          (await nodeReady()) && (await podsRunning()) === PODS && (await devicesReporting()) === DEVICES,
-      );
+      for (const entry of ENTRY_NAMES)
+        await measure(
+          'loaded',
+          entry,
+          flags,
+          async () =>
+            (await nodeReady()) && (await podsRunning()) === PODS && (await devicesReporting()) === DEVICES,
+        );
 
     const result = {
       benchmark: 'edge-agent',
@@ -298,10 +414,10 @@ async function main(): Promise<void> {
       phases,
     };
     console.log(JSON.stringify(result, null, 2));
-    console.log('\nphase | V8 flags | VmRSS MiB | PSS MiB | heap used/total MiB | CPU % (median)');
+    console.log('\nphase | entry | V8 flags | VmRSS MiB | PSS MiB | heap used/total MiB | CPU % (median)');
     for (const p of phases)
       console.log(
-        `${p.phase} | ${p.flags} | ${String(p.median.rssMiB)} | ${String(p.median.pssMiB)} | ` +
+        `${p.phase} | ${p.entry} | ${p.flags} | ${String(p.median.rssMiB)} | ${String(p.median.pssMiB)} | ` +
           `${String(p.median.heapUsedMiB)}/${String(p.median.heapTotalMiB)} | ${String(p.median.cpuPercent)}`,
       );
   } finally {

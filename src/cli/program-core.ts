@@ -27,8 +27,11 @@ function logLevel(v: string): (typeof LEVELS)[number] {
   return l;
 }
 
-/** The root command with the core subcommands; `edge` is the group the registrars extend. */
-export function buildCoreProgram(): { program: Command; edge: Command } {
+/**
+ * The root command alone (name, version, usage-error and help behaviour). The edge bundle
+ * (scripts/build-edge.ts) adds only `edge run` to it, so it contains nothing of the cloud.
+ */
+export function rootCommand(): Command {
   const program = new Command()
     .name('tether')
     .description(
@@ -51,6 +54,12 @@ Examples:
   tether token create --ttl 1h      # a join command for another edge
   tether config validate /etc/tether/edge.yaml`,
     );
+  return program;
+}
+
+/** The root command with the core subcommands; `edge` is the group the registrars extend. */
+export function buildCoreProgram(): { program: Command; edge: Command } {
+  const program = rootCommand();
 
   program
     .command('version')
@@ -181,6 +190,12 @@ Examples:
     });
 
   const edge = program.command('edge').description('edge node commands');
+  addEdgeRun(edge);
+  return { program, edge };
+}
+
+/** `tether edge run`: the edge agent (the only command of the edge bundle, dist/bundle/). */
+export function addEdgeRun(edge: Command): void {
   edge
     .command('run')
     .description('run the edge core with a configuration file')
@@ -197,7 +212,6 @@ Examples:
       console.error(`tether edge: node ${cfg.nodeName} started; cloud ${cfg.cloud.url}`);
       untilSignal(() => e.stop());
     });
-  return { program, edge };
 }
 
 /** Runs `program` on argv; returns the exit code (usage errors 2, classified failures per EXIT). */

@@ -1,0 +1,96 @@
+// The edge bundle (issue 12: edge footprint): `tether edge run` as one minified ES module,
+// dist/bundle/tether-edge.mjs, instead of ~300 modules of dist/ and node_modules. Called by
+// `bin/tether --build` after tsc (which typechecks); usage: npx tsx scripts/build-edge.ts <outdir>.
+//
+// Bundled: our sources and the libraries the agent loads at start (zod, commander, yaml, ws, pino,
+// prom-client, msgpackr, @grpc/grpc-js, @grpc/proto-loader, protobufjs). Left external, loaded
+// from node_modules at run time:
+// - native addons: better-sqlite3 (and its `bindings`), msgpackr-extract (msgpackr's optional
+//   accelerator, found through node-gyp-build by path);
+// - libraries the agent imports lazily, so that they stay off the heap until used: mqtt and aedes
+//   (the bus, MQTT devices), modbus-serial, @peculiar/x509 + reflect-metadata (certificates);
+// - spdy-transport, which src/edge/streams/spdy.ts reaches with createRequire.
+// The CRI proto is copied next to the bundle (src/edge/cri/proto.ts looks beside its module).
+// No source map by default (TETHER_SOURCEMAP=1 writes an external one).
+import { build, type Plugin } from 'esbuild';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const out = process.argv[2];
+if (out === undefined) throw new Error('usage: npx tsx scripts/build-edge.ts <outdir>');
+mkdirSync(out, { recursive: true });
+
+const EXTERNAL = [
+  'better-sqlite3',
+  'msgpackr-extract',
+  'mqtt',
+  'aedes',
+  'modbus-serial',
+  '@peculiar/x509',
+  'reflect-metadata',
+  'spdy-transport',
+  // never on the edge path (lint: the edge must not import it); external so a mistake loads it
+  // from node_modules instead of bundling megabytes
+  '@kubernetes/client-node',
+];
+
+/**
+ * zod re-exports all of its ~50 locales (`z.locales`, `z.core.locales`) from locales/index.js;
+ * the agent uses none (English is registered through locales/en.js, imported on its own by
+ * classic/schemas.js), so the index is an empty module here: ~0.2 MiB less source text.
+ */
+const noZodLocales: Plugin = {
+  name: 'no-zod-locales',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (a) =>
+      a.importer.includes('/node_modules/zod/')
+        ? { path: 'zod-locales', namespace: 'tether-empty' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'tether-empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
+/**
+ * Only ASCII in the output. V8 keeps a script's source text for the life of the process, as
+ * Latin-1 when every character fits and as UTF-16 otherwise: esbuild leaves non-ASCII characters
+ * of regular expression literals as they are (src/edge/hardware/labels.ts has `[®™©]`), and one
+ * `™` doubled the bundle's 1.5 MiB in the heap. \uXXXX means the same in strings, templates,
+ * identifiers and regular expressions (with or without the u flag, a surrogate pair of escapes
+ * is one code point there); the bundle has no comments (legalComments: none) and no String.raw
+ * over such characters.
+ */
+const asciiOnly = (text: string): string =>
+  text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+const result = await build({
+  entryPoints: ['src/cli/edge-main.ts'],
+  outfile: join(out, 'tether-edge.mjs'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minify: true,
+  // class and function names stay: they appear in logs, errors (TetherError names) and snapshots
+  keepNames: true,
+  sourcemap: process.env['TETHER_SOURCEMAP'] === '1' ? 'external' : false,
+  external: EXTERNAL,
+  // CommonJS libraries in an ES module bundle: esbuild turns their require() of node builtins
+  // (grpc-js: http2, pino: worker_threads, ...) into __require(), which needs a real require
+  banner: {
+    js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+  },
+  charset: 'ascii',
+  legalComments: 'none',
+  plugins: [noZodLocales],
+  write: false,
+  logLevel: 'warning',
+});
+let bytes = 0;
+for (const f of result.outputFiles) {
+  const text = f.path.endsWith('.mjs') ? asciiOnly(f.text) : f.text;
+  writeFileSync(f.path, text);
+  bytes += Buffer.byteLength(text);
+}
+copyFileSync('src/edge/cri/cri.proto', join(out, 'cri.proto'));
+process.stderr.write(`tether: edge bundle ${out}/tether-edge.mjs (${(bytes / 1048576).toFixed(2)} MiB)\n`);
