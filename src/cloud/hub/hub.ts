@@ -135,6 +135,13 @@ export class Hub {
   private queueTimer: NodeJS.Timeout | undefined;
   private wss: WebSocketServer | undefined;
   private readonly sessions = new Map<NodeName, EdgeSession>();
+  /**
+   * Upgraded, hello not yet seen: not in `sessions`, so stop() closes them from here. One left open
+   * when stop() began said hello after it and became a session of a stopped hub, and the listening
+   * socket's close() waited for as long as its edge kept pinging (test/cloud/hub-stop.test.ts).
+   */
+  private readonly ungreeted = new Set<EdgeSession>();
+  private stopping = false;
   private readonly metrics;
   private handler: HubHandler | undefined;
   private streams: StreamFrameHandler | undefined;
@@ -307,6 +314,7 @@ export class Hub {
 
   async start(): Promise<void> {
     if (this.handler === undefined) throw new Error('hub started without a handler');
+    this.stopping = false;
     const server = createServer({
       cert: this.cfg.tls.certPem,
       key: this.cfg.tls.keyPem,
@@ -381,6 +389,7 @@ export class Hub {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     const tcp = this.tcp;
     this.tcp = undefined;
     const closed =
@@ -396,7 +405,8 @@ export class Hub {
     for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i]?.socket.destroy();
     this.queue.length = 0;
     this.queueHead = 0;
-    for (const s of [...this.sessions.values()]) s.close('shutdown', 'cloud core shutting down');
+    for (const s of [...this.sessions.values(), ...this.ungreeted])
+      s.close('shutdown', 'cloud core shutting down');
     this.hooks.keepalive.stop();
     this.wss?.close();
     const server = this.server;
@@ -511,6 +521,10 @@ export class Hub {
   private accept(node: NodeName, ws: WebSocket): void {
     const handler = this.handler;
     if (handler === undefined) return;
+    if (this.stopping) {
+      ws.terminate();
+      return;
+    }
     const log = this.log.child({ node });
     const s = new EdgeSession(
       node,
@@ -518,6 +532,7 @@ export class Hub {
       this.cfg.settings,
       log,
       (sess, reason) => {
+        this.ungreeted.delete(sess);
         if (this.sessions.get(node) === sess) this.sessions.delete(node);
         log.info({ reason, session: sess.id }, 'edge session closed');
         if (sess.greeted) handler.sessionClosed(sess, reason);
@@ -526,6 +541,7 @@ export class Hub {
       },
       this.hooks,
     );
+    this.ungreeted.add(s);
     let greeted = false;
     const helloTimer = setTimeout(() => {
       s.close('protocol', `no hello within ${this.cfg.helloTimeoutMs} ms`);
@@ -549,6 +565,8 @@ export class Hub {
       }
       const env = r.value;
       if (!greeted) {
+        // closed by stop() (or a timeout) while this frame was on its way: never a session
+        if (!s.isOpen) return;
         if (env.kind !== 'hello') {
           this.reject(s, 'UNEXPECTED', `the first frame must be hello, got ${env.kind}`);
           s.close('protocol', 'first frame must be hello');
@@ -563,6 +581,7 @@ export class Hub {
         }
         clearTimeout(helloTimer);
         greeted = true;
+        this.ungreeted.delete(s);
         const previous = this.sessions.get(node);
         this.sessions.set(node, s);
         previous?.close('replaced', 'replaced by a newer connection of the same node');
