@@ -270,6 +270,41 @@ describe('hub sessions', () => {
     expect(small.pendingHandshakes).toBe(0);
   });
 
+  it('hub — the handshake limit halves while the event loop is saturated and grows back to maxPendingHandshakes when it idles', async () => {
+    const serving = await ca.issueServer('localhost', { dnsNames: ['localhost'], ips: ['127.0.0.1'] });
+    const h = new Hub(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        tls: { certPem: serving.certPem, keyPem: serving.keyPem, caPem: ca.certPem },
+        maxPendingHandshakes: 128,
+      },
+      silentLogger(),
+      createRegistry(),
+    );
+    h.setHandler({
+      sessionOpened: () => undefined,
+      message: () => undefined,
+      sessionClosed: () => undefined,
+    });
+    await h.start();
+    cleanups.push(() => h.stop());
+    await eventually(() => h.handshakeLimit === 128, 'the limit at its maximum while idle', 10_000);
+    // saturate the loop: 150 ms of synchronous work per turn, timers still get their turn between
+    let lowest = h.handshakeLimit;
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      const spin = Date.now() + 150;
+      while (Date.now() < spin) {
+        /* busy: what a cloud registering thousands of Nodes does to its loop */
+      }
+      await new Promise((r) => setImmediate(r));
+      lowest = Math.min(lowest, h.handshakeLimit);
+    }
+    expect(lowest).toBe(16);
+    await eventually(() => h.handshakeLimit === 128, 'the limit back at its maximum', 10_000);
+  });
+
   it('hub — a held connection is closed after queueWaitMs (its edge would give up anyway)', async () => {
     const { hub: small, busy } = await smallHub({ queueWaitMs: 300 });
     const holder = await holdSlot(small.port);

@@ -1,6 +1,7 @@
 import { constants } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -54,8 +55,8 @@ export const HubConfigSchema = z.object({
   /** How long an edge has to send `hello` after the TLS handshake. */
   helloTimeoutMs: z.number().int().min(10).default(10_000),
   /**
-   * TLS handshakes in progress at most (the limit adapts below it to the rate the cloud completes
-   * them). Connections beyond it wait, unread, in the hub's admission queue (issue 12, reconnect
+   * TLS handshakes in progress at most (the limit adapts below it to the load of the cloud's event
+   * loop: it starts at 64, halves to 16 while the loop is saturated). Connections beyond it wait, unread, in the hub's admission queue (issue 12, reconnect
    * storm): a cloud that starts the handshakes of 10,000 reconnecting edges at once spends its CPU
    * on handshakes whose clients time out meanwhile, and none completes.
    */
@@ -97,6 +98,11 @@ export interface StreamFrameHandler {
   frame(s: EdgeSession, env: Envelope): void;
   sessionClosed(s: EdgeSession): void;
 }
+
+/** Handshake limit: where it starts, its floor, and how often it follows the event loop's load. */
+const START_HANDSHAKES = 64;
+const MIN_HANDSHAKES = 16;
+const TUNE_MS = 250;
 
 const STREAM_KINDS: ReadonlySet<string> = new Set(['streamData', 'streamWindow', 'streamClose']);
 
@@ -148,9 +154,10 @@ export class Hub {
   private readonly features = new Set<string>();
   /** TLS handshakes accepted and not finished (maxPendingHandshakes) */
   private handshakes = 0;
-  private rateSecond = 0;
-  private completedNow = 0;
-  private completedLastSecond = 0;
+  /** handshakes allowed in progress now, tuned to the event loop's load (see tune()) */
+  private limitNow: number;
+  private elu = performance.eventLoopUtilization();
+  private tuneTimer: NodeJS.Timeout | undefined;
   /** one keepalive timer for all sessions, and the live byte counters (issue 12) */
   private readonly hooks: SessionHooks;
 
@@ -167,6 +174,7 @@ export class Hub {
         parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       );
     this.cfg = parsed.data;
+    this.limitNow = Math.min(START_HANDSHAKES, this.cfg.maxPendingHandshakes);
     const registers = [registry];
     this.metrics = {
       connected: new Gauge({
@@ -219,7 +227,7 @@ export class Hub {
         help: 'TLS handshakes allowed in progress now (adaptive, at most maxPendingHandshakes)',
         registers,
         collect: () => {
-          this.metrics.limit.set(this.handshakeLimit());
+          this.metrics.limit.set(this.limitNow);
         },
       }),
       hellos: new Counter({
@@ -270,26 +278,28 @@ export class Hub {
     return this.sessions.get(node);
   }
 
-  /**
-   * How many handshakes may be in progress now: twice the handshakes completed in the last
-   * second (what the cloud gets through in ~2 s, well inside an edge's 10 s handshake timeout),
-   * at least 32, at most maxPendingHandshakes. A loaded cloud (a 10,000-edge join also writes
-   * 10,000 Nodes) completes far fewer than 256 a second; handshakes queued beyond that time out
-   * at the edge after the cloud did part of the work.
-   */
-  private handshakeLimit(): number {
-    this.rate(Date.now());
-    const max = this.cfg.maxPendingHandshakes;
-    return Math.min(max, Math.max(Math.min(32, max), 2 * this.completedLastSecond));
+  /** How many TLS handshakes may be in progress now (tests, metrics). */
+  get handshakeLimit(): number {
+    return this.limitNow;
   }
 
-  /** Rolls the one-second window of completed handshakes forward to `now`. */
-  private rate(now: number): void {
-    const second = Math.floor(now / 1000);
-    if (second === this.rateSecond) return;
-    this.completedLastSecond = second === this.rateSecond + 1 ? this.completedNow : 0;
-    this.completedNow = 0;
-    this.rateSecond = second;
+  /**
+   * Tunes the handshake limit to the cloud's own load, every TUNE_MS (issue 12, reconnect storm):
+   * halved while the event loop was busy more than 90 % of the window (a loaded cloud — a join
+   * also writes thousands of Nodes — would only let the handshakes it starts time out at the
+   * edges), doubled up to maxPendingHandshakes while it was busy less than 75 %. Not from the
+   * handshakes completed per second, as before: a handshake waits mostly on its client (network
+   * round trips, a slow edge), so slow clients drove that rate and the limit down to its floor
+   * while the cloud idled at 2–8 % CPU, and shed nearly every edge of a 2,000-edge storm.
+   */
+  private tune(): void {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, this.elu).utilization;
+    this.elu = now;
+    const max = this.cfg.maxPendingHandshakes;
+    if (busy > 0.9) this.limitNow = Math.max(Math.min(MIN_HANDSHAKES, max), Math.floor(this.limitNow / 2));
+    else if (busy < 0.75) this.limitNow = Math.min(max, this.limitNow * 2);
+    this.admit();
   }
 
   /** TLS handshakes in progress (tests, metrics). */
@@ -334,8 +344,6 @@ export class Hub {
     server.on('secureConnection', () => {
       this.handshakes--;
       this.metrics.handshakes.inc({ result: 'completed' });
-      this.rate(Date.now());
-      this.completedNow++;
       this.admit();
     });
     const wss = new WebSocketServer({
@@ -367,10 +375,7 @@ export class Hub {
       this.metrics.handshakes.inc({ result: 'accepted' });
       // a held socket is not read, but may still see an error; the TLS server handles it after
       socket.on('error', () => undefined);
-      if (
-        this.queuedConnections >= this.cfg.maxQueuedConnections &&
-        this.handshakes >= this.handshakeLimit()
-      ) {
+      if (this.queuedConnections >= this.cfg.maxQueuedConnections && this.handshakes >= this.limitNow) {
         this.shed(socket);
         return;
       }
@@ -385,6 +390,11 @@ export class Hub {
       });
     });
     this.tcp = tcp;
+    this.elu = performance.eventLoopUtilization();
+    this.tuneTimer = setInterval(() => {
+      this.tune();
+    }, TUNE_MS);
+    this.tuneTimer.unref();
     this.log.info({ port: this.port }, 'hub listening');
   }
 
@@ -401,6 +411,8 @@ export class Hub {
             }),
           );
     clearTimeout(this.queueTimer);
+    clearInterval(this.tuneTimer);
+    this.tuneTimer = undefined;
     this.queueTimer = undefined;
     for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i]?.socket.destroy();
     this.queue.length = 0;
@@ -438,7 +450,7 @@ export class Hub {
     const server = this.server;
     if (server === undefined) return;
     const now = Date.now();
-    const limit = this.handshakeLimit();
+    const limit = this.limitNow;
     while (this.queueHead < this.queue.length) {
       const next = this.queue[this.queueHead];
       if (next === undefined) break;
