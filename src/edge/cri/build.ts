@@ -102,6 +102,12 @@ function namespaceOptions(spec: PodSpec): NamespaceOptions {
   };
 }
 
+/** kubelet generateLinuxContainerConfig: TARGET only replaces a per-container PID namespace. */
+function withPidTarget(ns: NamespaceOptions, targetId: string | undefined): NamespaceOptions {
+  if (targetId === undefined || ns.pid !== 'container') return ns;
+  return { ...ns, pid: 'target', targetId };
+}
+
 function seccomp(p: SeccompProfileSpec | undefined): SeccompProfile | undefined {
   if (p === undefined) return undefined;
   switch (p.type) {
@@ -309,6 +315,11 @@ export interface ContainerOptions {
   annotations?: Readonly<Record<string, string>>;
   cpuCfsQuota?: boolean;
   cpuCfsQuotaPeriod?: number;
+  /**
+   * An ephemeral container's target (runtime id): it joins that container's PID namespace
+   * (kubelet: NamespaceMode TARGET), unless the pod already shares one.
+   */
+  pidTargetId?: string;
 }
 
 function asText(v: string | Uint8Array): string {
@@ -486,7 +497,7 @@ export function buildContainerConfig(
           drop: [...(csc?.capabilities?.drop ?? [])],
         },
         privileged: csc?.privileged === true,
-        namespaceOptions: namespaceOptions(pod.spec),
+        namespaceOptions: withPidTarget(namespaceOptions(pod.spec), o.pidTargetId),
         ...(runAsUser === undefined ? {} : { runAsUser }),
         ...(runAsGroup === undefined ? {} : { runAsGroup }),
         readonlyRootfs: csc?.readOnlyRootFilesystem === true,

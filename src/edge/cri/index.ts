@@ -19,6 +19,7 @@ export type {
   Container,
   ContainerPort,
   EnvFromSource,
+  EphemeralContainer,
   EnvVar as PodEnvVar,
   ExecAction,
   KeySelector,

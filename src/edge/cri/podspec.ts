@@ -150,6 +150,12 @@ export interface Container {
   restartPolicy?: 'Always';
 }
 
+/** Added through pods/ephemeralcontainers (kubectl debug); never restarted, no probes. */
+export interface EphemeralContainer extends Container {
+  /** Share this container's PID namespace (kubectl debug --target). */
+  targetContainerName?: string;
+}
+
 export interface KeyToPath {
   key: string;
   path: string;
@@ -177,6 +183,7 @@ export interface PodDNSConfig {
 export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
+  ephemeralContainers?: EphemeralContainer[];
   volumes?: Volume[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;

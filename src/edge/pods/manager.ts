@@ -941,6 +941,9 @@ export class PodManager implements Component {
     } else {
       for (const c of pod.spec.containers) this.probes.remove(uid, c.name);
     }
+    const eph = await this.startEphemeral(ctx, latest);
+    if (eph.acted) acted = true;
+    if (eph.wakeMs > 0) wantWake(eph.wakeMs);
     if (deadlineWakeMs > 0) wantWake(deadlineWakeMs);
 
     const fresh = acted ? await this.runtimeView(uid) : { sandboxes, containers };
@@ -1019,6 +1022,45 @@ export class PodManager implements Component {
     this.probes.remove(uid, c.name);
     const w = await this.restartWithBackoff(ctx, c, st, init);
     return { acted: true, started: false, wakeMs: w };
+  }
+
+  /**
+   * Ephemeral containers (kubectl debug; kubelet computePodActions): each started once in the
+   * running sandbox, even before initialization is done, and never restarted nor probed —
+   * a container of that name in the runtime, in whatever state, means it was started. With a
+   * target it joins the target's PID namespace, so it waits until the target runs.
+   */
+  private async startEphemeral(
+    ctx: StartContext,
+    latest: (name: string) => ContainerStatus | undefined,
+  ): Promise<{ acted: boolean; wakeMs: number }> {
+    const uid = ctx.pod.metadata.uid ?? '';
+    let acted = false;
+    let wakeMs = 0;
+    const wake = (ms: number): void => {
+      wakeMs = wakeMs === 0 ? ms : Math.min(wakeMs, ms);
+    };
+    for (const ec of ctx.pod.spec.ephemeralContainers ?? []) {
+      const ever = ctx.containers.some(
+        (x) => (x.labels[LABEL_CONTAINER_NAME] ?? x.metadata.name) === ec.name,
+      );
+      if (ever) continue;
+      const targetName = ec.targetContainerName ?? '';
+      let pidTargetId: string | undefined;
+      if (targetName !== '') {
+        const target = latest(targetName);
+        if (target?.state !== 'running') {
+          wake(1_000);
+          continue;
+        }
+        pidTargetId = target.id;
+      }
+      // Never probed (no probes.ensure) nor given hooks: the API server refuses both for them.
+      await this.startContainer(ctx, ec, false, pidTargetId);
+      acted = true;
+      if (this.waiting.has(`${uid}/${ec.name}`)) wake(this.retryDelay(`${uid}/${ec.name}/pull`));
+    }
+    return { acted, wakeMs };
   }
 
   /** activeDeadlineSeconds (kubelet activeDeadlineHandler): exceeded → DeadlineExceeded. */
@@ -1247,7 +1289,12 @@ export class PodManager implements Component {
   }
 
   /** Pull per policy, build the config (env, mounts), create and start one container. */
-  private async startContainer(ctx: StartContext, c: Container, init: boolean): Promise<void> {
+  private async startContainer(
+    ctx: StartContext,
+    c: Container,
+    init: boolean,
+    pidTargetId?: string,
+  ): Promise<void> {
     const { pod } = ctx;
     const uid = pod.metadata.uid ?? '';
     const wkey = `${uid}/${c.name}`;
@@ -1310,6 +1357,7 @@ export class PodManager implements Component {
       podIP: ctx.podIP,
       hostIP: this.hostIP,
       annotations: { [ANNOTATION_SPEC_HASH]: specHash(c) },
+      ...(pidTargetId === undefined ? {} : { pidTargetId }),
     });
     if (!cfg.ok) {
       this.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: cfg.error.message });
@@ -1484,6 +1532,8 @@ export class PodManager implements Component {
     const uid = pod.metadata.uid ?? '';
     const init = this.views(pod, pod.spec.initContainers ?? [], inSandbox, all, terminal);
     const regular = this.views(pod, pod.spec.containers, inSandbox, all, terminal);
+    // Ephemeral containers count for neither readiness nor the phase (kubelet: ready false).
+    const ephemeral = this.views(pod, pod.spec.ephemeralContainers ?? [], inSandbox, all, terminal);
     const phase = ending === undefined ? podPhase(pod, init, regular) : 'Failed';
     const initDone = init.every(
       (v) => isSidecar(v.spec) || (v.current?.state === 'exited' && v.current.exitCode === 0),
@@ -1512,6 +1562,13 @@ export class PodManager implements Component {
       containerStatuses: regular.map((v) =>
         containerStatusJson(v, initDone || init.length === 0 ? 'ContainerCreating' : 'PodInitializing'),
       ),
+      ...(ephemeral.length === 0
+        ? {}
+        : {
+            ephemeralContainerStatuses: ephemeral.map((v) =>
+              containerStatusJson({ ...v, ready: false }, 'ContainerCreating'),
+            ),
+          }),
       qosClass: qosOf(pod),
       // kubelet ≥ 1.34 (PodObservedGenerationTracking, on by default) reports the generation it acted on.
       ...(pod.metadata.generation === undefined ? {} : { observedGeneration: pod.metadata.generation }),
