@@ -13,7 +13,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -91,6 +91,8 @@ interface Running {
   ca: CertificateAuthority | undefined;
   url: string;
   abort: AbortController;
+  /** Every accepted connection, for stop(): see there. */
+  sockets: Set<Socket>;
   openapi: OpenApiDocs;
   kubelet: KubeletClient;
   serviceAccounts: ServiceAccounts;
@@ -262,6 +264,11 @@ export class ApiServer implements Component {
         server = createHttpServer(handler);
       }
       server.keepAliveTimeout = 65_000;
+      const sockets = new Set<Socket>();
+      server.on('connection', (sock: Socket) => {
+        sockets.add(sock);
+        sock.once('close', () => sockets.delete(sock));
+      });
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         this.handleUpgrade(req, socket, head);
       });
@@ -286,6 +293,7 @@ export class ApiServer implements Component {
         ca,
         url,
         abort,
+        sockets,
         openapi: new OpenApiDocs(table),
         kubelet: { ...kubelet, proxy: c.kubeletProxy },
         serviceAccounts,
@@ -312,6 +320,10 @@ export class ApiServer implements Component {
         resolve();
       });
       r.server.closeAllConnections();
+      // close() waits for every connection, closeAllConnections() ends only HTTP ones: a TLS
+      // handshake in progress (Node's default timeout 120 s) or an upgraded exec/attach/
+      // port-forward stream would hold stop() (test/apiserver/stop.test.ts)
+      for (const sock of r.sockets) sock.destroy();
     });
     r.storage.close();
     this.logger.info('apiserver stopped');
