@@ -73,7 +73,7 @@ export const HubConfigSchema = z.object({
    * busy): its edge gives up the whole connect after 10 s (link handshakeTimeoutMs), so starting
    * TLS later would be work for a client already gone.
    */
-  queueWaitMs: z.number().int().min(1).default(4000),
+  queueWaitMs: z.number().int().min(1).default(6000),
   /** A TLS handshake not finished in this long is abandoned (Node's default is 120 s). */
   handshakeTimeoutMs: z.number().int().min(100).default(15_000),
   /**
