@@ -11,7 +11,8 @@ const UNREACHABLE = 'node.kubernetes.io/unreachable';
 /**
  * Issue 6 (Done when: "cutting the link makes the node's Ready condition go Unknown in the cloud
  * after the lease lapses, and Ready again after reconnect"): a real edge process in its own
- * network namespace, its Lease renewed through the channel; the node lifecycle controller
+ * network namespace, its Lease renewed by the edge through the channel (a cloud without
+ * leaseByCloud, as for older edges); the node lifecycle controller
  * (ours on the embedded control plane, kube-controller-manager on upstream) judges it.
  */
 describe('node liveness through a cut link', () => {
@@ -31,7 +32,9 @@ describe('node liveness through a cut link', () => {
     { timeout: upstream ? 360_000 : 180_000 },
     async () => {
       const host = env.host;
-      const cloud = await h.startCloud({ host: host.hostIp, keepaliveMs: 500 });
+      // the edge-renews path (older edges; a cloud without leaseByCloud): the cloud-renews one is
+      // test/e2e/lease-by-cloud.test.ts
+      const cloud = await h.startCloud({ host: host.hostIp, keepaliveMs: 500, leases: false });
       edge = await startNetnsEdge(h, cloud, host, NODE);
       const n = env.node(NODE);
 

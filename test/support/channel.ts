@@ -18,7 +18,7 @@ import {
 } from '../../src/common/index.js';
 import { EDGE_GROUP, Hub } from '../../src/cloud/hub/index.js';
 import { KubeClient } from '../../src/cloud/kube/index.js';
-import { SyncController } from '../../src/cloud/sync/index.js';
+import { SyncController, type LeaseRenewerConfig } from '../../src/cloud/sync/index.js';
 import { EdgeStore } from '../../src/edge/store/index.js';
 import { Link } from '../../src/edge/link/index.js';
 import { startControlPlane, type ControlPlane } from './controlplane.js';
@@ -59,8 +59,20 @@ export class ChannelHarness {
     this.serving = await this.ca.issueServer('tether-cloud', { dnsNames: ['localhost'], ips: ['127.0.0.1'] });
   }
 
+  /**
+   * A cloud core as `tether cloud` and `tether up` run it: it renews connected nodes' Leases from
+   * link liveness (leaseByCloud, issue 12), every second — the harness's edges and the tests'
+   * lifecycle controllers assume a 1 s lease with 4 s of grace. `leases: false` keeps the old path
+   * (edges renew through the channel), for the tests of that path and of older edges.
+   */
   async startCloud(
-    opts: { keepaliveMs?: number; windowSize?: number; host?: string; devices?: boolean } = {},
+    opts: {
+      keepaliveMs?: number;
+      windowSize?: number;
+      host?: string;
+      devices?: boolean;
+      leases?: LeaseRenewerConfig | false;
+    } = {},
   ): Promise<Cloud> {
     const host = opts.host ?? '127.0.0.1';
     const serving =
@@ -89,6 +101,7 @@ export class ChannelHarness {
       queue: { stallTimeoutMs: 30_000 },
       tickMs: 200,
       devices: opts.devices === true,
+      ...(opts.leases === false ? {} : { leases: opts.leases ?? { renewIntervalSeconds: 1 } }),
     });
     hub.setHandler(sync);
     await sync.start();
