@@ -5,8 +5,8 @@ import { SyncController, type SyncControllerOptions } from '../../src/cloud/sync
 import type { ChannelHarness, Cloud } from './channel.js';
 
 /**
- * A cloud core like ChannelHarness.startCloud's, with the sync options under test (the harness's startCloud
- * keeps edges renewing through the channel, as e2e tests with tight lease timings expect).
+ * A cloud core like ChannelHarness.startCloud's, with all the sync options under test (the harness's
+ * startCloud takes only `leases`), and its KubeClient.
  */
 export async function startLeaseCloud(
   h: ChannelHarness,
