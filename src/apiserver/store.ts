@@ -208,15 +208,8 @@ export class ObjectStore {
     ephemeral = false,
   ): Result<void, ApiError> {
     const meta = metaOf(o);
-    const isPod = r.group === '' && r.resource === 'pods';
     const upd =
-      old === undefined
-        ? isPod
-          ? ephemeralCreateCauses(o['spec'])
-          : []
-        : ephemeral
-          ? ephemeralUpdateCauses(old, o)
-          : validateUpdate(r, old, o);
+      old === undefined ? [] : ephemeral ? ephemeralUpdateCauses(old, o) : validateUpdate(r, old, o);
     // ValidateSecretUpdate / ValidateConfigMapUpdate check immutability before the object.
     const updateFirst = r.group === '' && (r.resource === 'secrets' || r.resource === 'configmaps');
     const causes: StatusCause[] = [
@@ -319,6 +312,7 @@ export class ObjectStore {
     const extra = this.extraValidate(r, o);
     if (r.group === '' && r.resource === 'services')
       extra.push(...allocateServiceAddresses(this.storage, o, undefined));
+    if (r.group === '' && r.resource === 'pods') extra.push(...ephemeralCreateCauses(o['spec']));
     if (extra.length > 0) return err(Errors.invalid(r.kind, r.group, name, extra));
     if (opts.dryRun) {
       if (this.storage.get(this.key(r, namespace, name)) !== undefined)

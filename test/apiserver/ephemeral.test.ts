@@ -203,11 +203,20 @@ describe('apiserver ephemeral containers', () => {
     });
     expect(patch.status).toBe(422);
     expect(causes(patch)[0]?.field).toBe('spec');
-    // Once added, a main-resource update that keeps them is fine.
+    // Once added, a main-resource update that keeps them is fine, and so are status writes (the kubelet's).
     expect((await addEphemeral('main', { name: 'd', image: IMAGE })).status).toBe(200);
     const label = await api(s, 'PATCH', `${PODS}/main`, { metadata: { labels: { a: 'b' } } });
     expect(label.status).toBe(200);
     expect(label.body.spec.ephemeralContainers).toHaveLength(1);
+    const status = await api(s, 'PATCH', `${PODS}/main/status`, {
+      status: {
+        ephemeralContainerStatuses: [
+          { name: 'd', state: { running: {} }, ready: false, restartCount: 0, image: IMAGE, imageID: '' },
+        ],
+      },
+    });
+    expect(status.status).toBe(200);
+    expect(status.body.status.ephemeralContainerStatuses[0].name).toBe('d');
   });
 
   it('apiserver ephemeral containers — static (mirror) pods refuse them; POST and DELETE are 405', async () => {

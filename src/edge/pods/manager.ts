@@ -1027,7 +1027,8 @@ export class PodManager implements Component {
   /**
    * Ephemeral containers (kubectl debug; kubelet computePodActions): each started once in the
    * running sandbox, even before initialization is done, and never restarted nor probed —
-   * a container of that name in the runtime, in whatever state, means it was started. With a
+   * a container of that name in the runtime (or in an earlier sandbox), in whatever state,
+   * means it was started. With a
    * target it joins the target's PID namespace, so it waits until the target runs.
    */
   private async startEphemeral(
@@ -1040,10 +1041,12 @@ export class PodManager implements Component {
     const wake = (ms: number): void => {
       wakeMs = wakeMs === 0 ? ms : Math.min(wakeMs, ms);
     };
+    // A re-created sandbox carries the earlier containers' names (ANNOTATION_ATTEMPT_BASE).
+    const before = this.attemptBase(ctx);
     for (const ec of ctx.pod.spec.ephemeralContainers ?? []) {
-      const ever = ctx.containers.some(
-        (x) => (x.labels[LABEL_CONTAINER_NAME] ?? x.metadata.name) === ec.name,
-      );
+      const ever =
+        before[ec.name] !== undefined ||
+        ctx.containers.some((x) => (x.labels[LABEL_CONTAINER_NAME] ?? x.metadata.name) === ec.name);
       if (ever) continue;
       const targetName = ec.targetContainerName ?? '';
       let pidTargetId: string | undefined;
