@@ -57,6 +57,10 @@ export function kubeletTarget(
   const inits = (Array.isArray(spec['initContainers']) ? spec['initContainers'] : [])
     .filter(isObject)
     .map((c) => str(c['name']) ?? '');
+  // podutil.VisitContainers: ephemeral containers (kubectl debug) are valid targets too.
+  const ephemeral = (Array.isArray(spec['ephemeralContainers']) ? spec['ephemeralContainers'] : [])
+    .filter(isObject)
+    .map((c) => str(c['name']) ?? '');
   let c = container ?? '';
   if (c === '') {
     if (containers.length !== 1)
@@ -66,7 +70,7 @@ export function kubeletTarget(
         ),
       );
     c = containers[0] ?? '';
-  } else if (!containers.includes(c) && !inits.includes(c)) {
+  } else if (!containers.includes(c) && !inits.includes(c) && !ephemeral.includes(c)) {
     return err(Errors.badRequest(`container ${c} is not valid for pod ${name}`));
   }
   const nodeName = str(spec['nodeName']) ?? '';

@@ -416,7 +416,12 @@ export class EdgeStreams implements Component {
     const obj = this.deps.store.get(key)?.object as
       | {
           metadata?: { uid?: string; annotations?: Record<string, string> };
-          spec?: { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[] };
+          spec?: {
+            nodeName?: string;
+            containers?: { name: string }[];
+            initContainers?: { name: string }[];
+            ephemeralContainers?: { name: string }[];
+          };
         }
       | undefined;
     const notFound = `pod "${t.namespace}/${t.pod}" not found on node "${this.cfg.nodeName}"`;
@@ -427,7 +432,12 @@ export class EdgeStreams implements Component {
       namespace: t.namespace,
       name: t.pod,
       uid,
-      containers: [...(obj.spec.containers ?? []), ...(obj.spec.initContainers ?? [])].map((c) => c.name),
+      // kubectl debug's ephemeral containers are attached to and logged like the others.
+      containers: [
+        ...(obj.spec.containers ?? []),
+        ...(obj.spec.initContainers ?? []),
+        ...(obj.spec.ephemeralContainers ?? []),
+      ].map((c) => c.name),
       annotations: obj.metadata?.annotations ?? {},
     };
   }
