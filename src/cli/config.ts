@@ -116,7 +116,7 @@ export const CloudConfigSchema = z
         clientCAFile: pemFile.optional(),
         /** Written into edge Nodes' daemonEndpoints.kubeletEndpoint.Port. Default: `port`. */
         advertisePort: z.number().int().min(1).max(65535).optional(),
-        /** `iptables`: DNAT <edge address>:<advertisePort> on this host to the endpoint (API server on this host). */
+        /** `iptables`: redirect <edge address>:<advertisePort> to the endpoint, for the API server and pods (metrics-server) on this host. */
         redirect: z.enum(['none', 'iptables']).default('none'),
         /** Streams open at once per edge node; more are refused with 429. Default 64 (the edge's own limit). */
         maxPerNode: z.number().int().min(1).max(10_000).default(64),
