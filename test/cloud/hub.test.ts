@@ -270,7 +270,31 @@ describe('hub sessions', () => {
     expect(small.pendingHandshakes).toBe(0);
   });
 
-  it('hub — the handshake limit halves while the event loop is saturated and grows back to maxPendingHandshakes when it idles', async () => {
+  it('link — a reconnecting link reuses one parsed TLS context; new credentials (setTls) get a new one from the next connect', async () => {
+    const link = await edge('ctx-a', hub.port);
+    await eventually(
+      () => link.state === 'online' && hub.session(nodeName('ctx-a')) !== undefined,
+      'ctx-a online',
+    );
+    const ctx = (): unknown => (link as unknown as { secureContext?: unknown }).secureContext;
+    const first = ctx();
+    expect(first).toBeDefined();
+    const connects = link.counters.connects;
+    link.dropConnection();
+    await eventually(() => link.counters.connects > connects && link.state === 'online', 'ctx-a reconnected');
+    expect(ctx()).toBe(first);
+    link.setTls(await creds('ctx-b'));
+    link.dropConnection();
+    // the hub names the session from the certificate: the rotated one was used
+    await eventually(
+      () => hub.session(nodeName('ctx-b')) !== undefined,
+      'the session under the new certificate',
+    );
+    expect(ctx()).not.toBe(first);
+    expect(ctx()).toBeDefined();
+  });
+
+  it('hub — the handshake limit falls to its floor while the event loop is saturated and grows back to maxPendingHandshakes when it idles', async () => {
     const serving = await ca.issueServer('localhost', { dnsNames: ['localhost'], ips: ['127.0.0.1'] });
     const h = new Hub(
       {

@@ -56,7 +56,7 @@ export const HubConfigSchema = z.object({
   helloTimeoutMs: z.number().int().min(10).default(10_000),
   /**
    * TLS handshakes in progress at most (the limit adapts below it to the load of the cloud's event
-   * loop: it starts at 64, halves to 16 while the loop is saturated). Connections beyond it wait, unread, in the hub's admission queue (issue 12, reconnect
+   * loop: it starts at 64 and falls to 16 while the loop is saturated). Connections beyond it wait, unread, in the hub's admission queue (issue 12, reconnect
    * storm): a cloud that starts the handshakes of 10,000 reconnecting edges at once spends its CPU
    * on handshakes whose clients time out meanwhile, and none completes.
    */
@@ -157,6 +157,8 @@ export class Hub {
   /** handshakes allowed in progress now, tuned to the event loop's load (see tune()) */
   private limitNow: number;
   private elu = performance.eventLoopUtilization();
+  /** event-loop utilisation, smoothed (tune()) */
+  private load = 0;
   private tuneTimer: NodeJS.Timeout | undefined;
   /** one keepalive timer for all sessions, and the live byte counters (issue 12) */
   private readonly hooks: SessionHooks;
@@ -285,20 +287,24 @@ export class Hub {
 
   /**
    * Tunes the handshake limit to the cloud's own load, every TUNE_MS (issue 12, reconnect storm):
-   * halved while the event loop was busy more than 90 % of the window (a loaded cloud — a join
+   * cut by 30 % while the event loop was busy more than 90 % of the time (a loaded cloud — a join
    * also writes thousands of Nodes — would only let the handshakes it starts time out at the
-   * edges), doubled up to maxPendingHandshakes while it was busy less than 75 %. Not from the
-   * handshakes completed per second, as before: a handshake waits mostly on its client (network
-   * round trips, a slow edge), so slow clients drove that rate and the limit down to its floor
-   * while the cloud idled at 2–8 % CPU, and shed nearly every edge of a 2,000-edge storm.
+   * edges), doubled up to maxPendingHandshakes while busy less than 75 %. The load is smoothed over
+   * ~0.5 s: one busy window (a burst of handshakes finishing, a GC) halved the limit and let held
+   * connections expire in a 5,000-edge storm. Not from the handshakes completed per second, as
+   * before: a handshake waits mostly on its client (round trips, a slow edge), so slow clients
+   * drove that rate and the limit to its floor while the cloud idled at 2–8 % CPU, and nearly
+   * every edge of a 2,000-edge storm was shed.
    */
   private tune(): void {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, this.elu).utilization;
     this.elu = now;
+    this.load = 0.5 * this.load + 0.5 * busy;
     const max = this.cfg.maxPendingHandshakes;
-    if (busy > 0.9) this.limitNow = Math.max(Math.min(MIN_HANDSHAKES, max), Math.floor(this.limitNow / 2));
-    else if (busy < 0.75) this.limitNow = Math.min(max, this.limitNow * 2);
+    if (this.load > 0.9)
+      this.limitNow = Math.max(Math.min(MIN_HANDSHAKES, max), Math.floor(this.limitNow * 0.7));
+    else if (this.load < 0.75) this.limitNow = Math.min(max, this.limitNow * 2);
     this.admit();
   }
 

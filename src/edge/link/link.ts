@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { WebSocket } from 'ws';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { WebSocket, type ClientOptions } from 'ws';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { z } from 'zod';
 import {
@@ -97,6 +98,7 @@ export class Link extends EventEmitter<LinkEvents> {
   private readonly inflight = new Map<string, number>();
   private handler: LinkHandler | undefined;
   private tls: { certPem: string; keyPem: string; caPem: string };
+  private secureContext: SecureContext | undefined;
   private stopping = false;
   private lastRtt: { rttMs: number; skewMs: number } | undefined;
   readonly counters = {
@@ -163,6 +165,7 @@ export class Link extends EventEmitter<LinkEvents> {
    */
   setTls(creds: { certPem: string; keyPem: string; caPem: string }): void {
     this.tls = { certPem: creds.certPem, keyPem: creds.keyPem, caPem: creds.caPem };
+    this.secureContext = undefined;
   }
 
   setHandler(h: LinkHandler): void {
@@ -245,13 +248,20 @@ export class Link extends EventEmitter<LinkEvents> {
     this.stateValue = 'connecting';
     this.counters.attempts++;
     const url = `${this.cfg.cloudUrl.replace(/\/$/, '')}/v1/connect`;
-    const ws = new WebSocket(url, {
-      cert: this.tls.certPem,
-      key: this.tls.keyPem,
-      ca: this.tls.caPem,
+    // One parsed context per set of credentials, not per attempt (issue 12, reconnect storm):
+    // parsing the PEM key, certificate and CA cost 2–6 ms of CPU per connection attempt, more
+    // than the handshake's own crypto, and a storm is many attempts. ws hands its options to
+    // tls.connect, which takes `secureContext`; its type does not list it.
+    const options: ClientOptions & { secureContext: SecureContext } = {
+      secureContext: (this.secureContext ??= createSecureContext({
+        cert: this.tls.certPem,
+        key: this.tls.keyPem,
+        ca: this.tls.caPem,
+      })),
       handshakeTimeout: this.cfg.handshakeTimeoutMs,
       maxPayload: 64 * 1024 * 1024,
-    });
+    };
+    const ws = new WebSocket(url, options);
     this.ws = ws;
     let welcomed = false;
     const welcomeTimer = setTimeout(() => {
