@@ -306,29 +306,34 @@ export class SyncController implements HubHandler {
       kind === 'Device' || kind === 'DeviceModel' ? [DEVICE_GROUP, DEVICE_VERSION] : ['', 'v1'];
     const key: ObjectKey =
       ns === undefined ? { group, version, kind, name } : { group, version, kind, namespace: ns, name };
+    const touched = new Set<NodeName>();
+    const dirty = (node: NodeName, k: ObjectKey): void => {
+      this.queueOf(node).markDirty(k);
+      touched.add(node);
+    };
     switch (kind) {
       case 'Device':
-        for (const a of this.devices.updateDevice(key, deleted ? undefined : obj)) this.dirty(a.node, a.key);
-        return;
+        for (const a of this.devices.updateDevice(key, deleted ? undefined : obj)) dirty(a.node, a.key);
+        break;
       case 'DeviceModel':
-        for (const n of this.devices.referrersOf(key)) this.dirty(n, key);
-        return;
+        for (const n of this.devices.referrersOf(key)) dirty(n, key);
+        break;
       case 'Pod':
-        for (const a of this.ownership.updatePod(key, deleted ? undefined : obj)) this.dirty(a.node, a.key);
-        return;
+        for (const a of this.ownership.updatePod(key, deleted ? undefined : obj)) dirty(a.node, a.key);
+        break;
       case 'ConfigMap':
       case 'Secret':
-        for (const n of this.ownership.referrersOf(key)) this.dirty(n, key);
-        return;
+        for (const n of this.ownership.referrersOf(key)) dirty(n, key);
+        break;
       case 'Node':
-        this.dirty(name as NodeName, key);
-        return;
+        dirty(name as NodeName, key);
+        break;
     }
-  }
-
-  private dirty(node: NodeName, key: ObjectKey): void {
-    this.queueOf(node).markDirty(key);
-    this.schedulePump(node);
+    // Sent from the watch event itself, not a later turn of the event loop (issue 12: a
+    // setImmediate waits behind every socket callback already due — hundreds of edges' frames
+    // and the Lease renewals' responses at 1,000 edges). A change that touches many nodes (a
+    // ConfigMap shared by all) still goes out node by node within the window.
+    for (const n of touched) this.pump(n);
   }
 
   private queueOf(node: NodeName): NodeQueue {

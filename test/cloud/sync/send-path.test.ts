@@ -1,0 +1,128 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { EdgeSession, Hub } from '../../../src/cloud/hub/index.js';
+import type { KubeClient } from '../../../src/cloud/kube/index.js';
+import { SyncController } from '../../../src/cloud/sync/index.js';
+import { createRegistry, silentLogger } from '../../../src/common/index.js';
+import {
+  keyId,
+  nodeName,
+  type Body,
+  type InventoryItem,
+  type SessionSettings,
+} from '../../../src/protocol/index.js';
+
+type Verb = 'add' | 'update' | 'delete';
+
+/** The informer surface the controller uses (on, start, stop, get), by hand. */
+class FakeInformer {
+  private readonly objects = new Map<string, KubernetesObject>();
+  private readonly handlers: Record<Verb, ((o: KubernetesObject) => void)[]> = {
+    add: [],
+    update: [],
+    delete: [],
+  };
+  on(verb: Verb, cb: (o: KubernetesObject) => void): void {
+    this.handlers[verb].push(cb);
+  }
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+  get(name: string, namespace?: string): KubernetesObject | undefined {
+    return this.objects.get(`${namespace ?? ''}/${name}`);
+  }
+  /** As client-node's ListWatch: the cache holds the object before the handlers run. */
+  add(o: KubernetesObject): void {
+    this.objects.set(`${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`, o);
+    for (const h of this.handlers.add) h(o);
+  }
+}
+
+/** The session surface the send path uses, recording what is sent. */
+class FakeSession {
+  readonly sent: Body[] = [];
+  readonly isOpen = true;
+  readonly buffered = 0;
+  constructor(readonly node: ReturnType<typeof nodeName>) {}
+  send(b: Body): boolean {
+    this.sent.push(b);
+    return true;
+  }
+  close(): void {
+    throw new Error('not closed in this test');
+  }
+}
+
+const settings: SessionSettings = {
+  keepaliveMs: 15_000,
+  missedPongLimit: 3,
+  windowSize: 64,
+  maxFrameBytes: 1 << 20,
+  inventoryChunk: 1000,
+};
+
+describe('cloud/sync send path (issue 12)', () => {
+  it('sync — a watched change is sent to a connected edge within the watch callback, not a later event-loop turn', async () => {
+    const informers = new Map<string, FakeInformer>();
+    const kube = {
+      informer: (r: string) => {
+        const i = new FakeInformer();
+        informers.set(r, i);
+        return i;
+      },
+    } as unknown as KubeClient;
+    const node = nodeName('edge-1');
+    const session = new FakeSession(node);
+    const hub = {
+      settings,
+      maxBufferedBytes: 1 << 20,
+      session: (n: string) => (n === node ? session : undefined),
+      offer: () => undefined,
+    } as unknown as Hub;
+    const sync = new SyncController(kube, hub, silentLogger(), createRegistry());
+    await sync.start();
+    try {
+      const s = session as unknown as EdgeSession;
+      sync.sessionOpened(s);
+      const none: InventoryItem[] = [];
+      sync.message(s, {
+        v: 1,
+        id: 'i',
+        ts: 0,
+        kind: 'inventory',
+        chunk: 0,
+        last: true,
+        items: none,
+      } as never);
+      const before = session.sent.length;
+      informers.get('configmaps')?.add({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { namespace: 'ns', name: 'cfg', uid: 'u-cfg', resourceVersion: '5' },
+      });
+      informers.get('pods')?.add({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { namespace: 'ns', name: 'p', uid: 'u-p', resourceVersion: '6' },
+        spec: {
+          nodeName: node,
+          containers: [{ name: 'c', image: 'i' }],
+          volumes: [{ name: 'v', configMap: { name: 'cfg' } }],
+        },
+      } as KubernetesObject);
+      // no await between the watch event and this check: the send happened inside the callback
+      const upserts = session.sent
+        .slice(before)
+        .flatMap((b) => (b.kind === 'sync' && b.op === 'upsert' ? [keyId(b.key)] : []));
+      expect(upserts).toContain(keyId({ group: '', version: 'v1', kind: 'Pod', namespace: 'ns', name: 'p' }));
+      expect(upserts).toContain(
+        keyId({ group: '', version: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'cfg' }),
+      );
+    } finally {
+      await sync.stop();
+    }
+  });
+});
