@@ -1,6 +1,7 @@
-// The edge bundle (issue 12: edge footprint): `tether edge run` as one minified ES module,
-// dist/bundle/tether-edge.mjs, instead of ~300 modules of dist/ and node_modules. Called by
-// `bin/tether --build` after tsc (which typechecks); usage: npx tsx scripts/build-edge.ts <outdir>.
+// The edge bundle (issue 12: edge footprint): `tether edge run` as one ES module (whitespace and
+// syntax minified), dist/bundle/tether-edge.mjs, instead of ~550 modules of dist/ and node_modules.
+// Called by `bin/tether --build` after tsc (which typechecks); usage:
+// npx tsx scripts/build-edge.ts <outdir>.
 //
 // Bundled: our sources and the libraries the agent loads at start (zod, commander, yaml, ws, pino,
 // prom-client, msgpackr, @grpc/grpc-js, @grpc/proto-loader, protobufjs). Left external, loaded
@@ -70,9 +71,13 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  minify: true,
-  // class and function names stay: they appear in logs, errors (TetherError names) and snapshots
-  keepNames: true,
+  // Whitespace and syntax minified, identifiers not: class and function names stay what they are
+  // in the sources (TetherError subclasses take their `name` from the class; logs, stack traces
+  // and heap snapshots stay readable). esbuild's keepNames would keep them while renaming, but it
+  // redefines `name` on every function it creates (a property array per closure): measured at
+  // the agent's start, 0.3 MiB more heap than this setting's 0.45 MiB more source text.
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: process.env['TETHER_SOURCEMAP'] === '1' ? 'external' : false,
   external: EXTERNAL,
   // CommonJS libraries in an ES module bundle: esbuild turns their require() of node builtins

@@ -69,6 +69,12 @@ describe('cli — the edge bundle', () => {
     expect(text).not.toMatch(/from\s*"(mqtt|aedes|@peculiar\/x509|@kubernetes\/client-node)"/);
     // nothing of the cloud (the edge must not even contain the Kubernetes client's users)
     expect(text).not.toContain('SyncController');
+    // identifiers are not minified, so error classes keep their names (TetherError takes `name`
+    // from the class): esbuild suffixes a class only when two modules declare the same name —
+    // today only commander's own two, whose names nothing shows
+    const renamed = [...text.matchAll(/\b([A-Za-z]+Error)\d+\s*=\s*class\b/g)].map((m) => m[1]);
+    expect([...new Set(renamed)].sort()).toEqual(['CommanderError', 'InvalidArgumentError']);
+    expect(text).toMatch(/\bConfigError\s*=\s*class\b/);
   });
 
   it('cli — usage and configuration errors are the same as from the sources', async () => {
