@@ -475,8 +475,8 @@ function stormTimeline(
           pending: metricWith(text, 'tether_hub_pending_handshakes'),
           limit: metricWith(text, 'tether_hub_handshake_limit'),
           sessions: metricWith(text, 'tether_hub_connected_nodes'),
-          lagMs: Math.round(metricWith(text, 'nodejs_eventloop_lag_seconds') * 1000),
-          lagP99Ms: Math.round(metricWith(text, 'nodejs_eventloop_lag_p99_seconds') * 1000),
+          lagMs: Math.round(metricWith(text, 'tether_nodejs_eventloop_lag_seconds') * 1000),
+          lagP99Ms: Math.round(metricWith(text, 'tether_nodejs_eventloop_lag_p99_seconds') * 1000),
           leases: metricWith(text, 'tether_sync_lease_renewals_total'),
         };
       } catch {
