@@ -97,8 +97,8 @@ export const CloudConfigSchema = z
         renewIntervalSeconds: z.number().min(0.1).max(3600).default(10),
         /** The Lease's spec.leaseDurationSeconds (kubelet: 40). */
         leaseDurationSeconds: z.number().int().min(1).default(40),
-        /** Lease writes in flight at once, across all nodes. Default 16. */
-        maxInFlight: z.number().int().min(1).max(1000).default(16),
+        /** Lease writes in flight at once, across all nodes. Default 64. */
+        maxInFlight: z.number().int().min(1).max(1000).default(64),
       })
       .strict()
       .prefault({}),
