@@ -1,7 +1,7 @@
 /**
  * Scale benchmark with hollow edges (issue 12): `npx tsx bench/scale.ts [--edges 1000,5000]
  * [--pods 300] [--idle-s 60] [--storm] [--edge-sync NORMAL|FULL] [--edge-store file|memory]
- * [--edges-per-process 2500] [--edge-poll-ms 2000] [--heap-snapshots <dir>] [--pki-cache <dir>]
+ * [--edges-per-process 2500] [--edge-poll-ms 2000] [--heap-snapshots <dir>] [--pki-cache <dir>] [--cpu-profile]
  * [--timeout-ms 2400000]`.
  * Prints one JSON document, then a human summary. Figures, not assertions (STYLE, DESIGN §9).
  *
@@ -61,6 +61,8 @@ const EDGE_STORE = arg('edge-store', 'file') === 'memory' ? 'memory' : 'file';
 const PER_PROCESS = Number(arg('edges-per-process', '2500'));
 const EDGE_POLL_MS = Number(arg('edge-poll-ms', '2000'));
 const SNAP_DIR = arg('heap-snapshots', '');
+/** With --cpu-profile: the cloud's CPU profile over each idle window, top functions and files */
+const CPU_PROFILE = process.argv.includes('--cpu-profile');
 /** CA and every edge's key + certificate kept here between runs (join then measures TLS, not keygen) */
 const PKI_CACHE = arg('pki-cache', '');
 const TIMEOUT_MS = Number(arg('timeout-ms', String(40 * 60_000)));
@@ -796,7 +798,12 @@ async function main(): Promise<unknown> {
     const w0 = performance.now();
     const load0 = la();
     const pace = leasePace(metricsPort);
+    if (CPU_PROFILE) await inspector.startCpuProfile();
     await sleep(IDLE_S * 1000);
+    if (CPU_PROFILE)
+      log(
+        `cloud CPU profile at ${String(n)} idle edges: ${JSON.stringify(await inspector.stopCpuProfile())}`,
+      );
     const leases = await pace.stop();
     const secs = (performance.now() - w0) / 1000;
     const b1 = await hubCounters(metricsPort);

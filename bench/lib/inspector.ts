@@ -86,7 +86,69 @@ export class Inspector {
     await new Promise<void>((r) => out.end(r));
   }
 
+  /** Starts V8's sampling CPU profiler in the child (1 ms interval). */
+  async startCpuProfile(): Promise<void> {
+    await this.call('Profiler.enable');
+    await this.call('Profiler.setSamplingInterval', { interval: 1000 });
+    await this.call('Profiler.start');
+  }
+
+  /**
+   * Stops the profiler and sums self time by function and by file (node_modules package or our
+   * source path): where an idle cloud's CPU goes, without a profiler UI.
+   */
+  async stopCpuProfile(top = 25): Promise<CpuProfileSummary> {
+    const r = (await this.call('Profiler.stop')) as { profile: CpuProfile };
+    await this.call('Profiler.disable');
+    const p = r.profile;
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const selfUs = new Map<number, number>();
+    for (let i = 0; i < p.samples.length; i++) {
+      const id = p.samples[i] ?? 0;
+      selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i + 1] ?? 0));
+    }
+    const fn = new Map<string, number>();
+    const file = new Map<string, number>();
+    let total = 0;
+    for (const [id, us] of selfUs) {
+      const cf = byId.get(id)?.callFrame;
+      if (cf === undefined) continue;
+      total += us;
+      const where = fileKey(cf.url);
+      const name = `${cf.functionName === '' ? '(anonymous)' : cf.functionName} ${where}:${String(cf.lineNumber + 1)}`;
+      fn.set(name, (fn.get(name) ?? 0) + us);
+      file.set(where, (file.get(where) ?? 0) + us);
+    }
+    const rank = (m: Map<string, number>): { name: string; pct: number }[] =>
+      [...m.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, top)
+        .map(([name, us]) => ({ name, pct: Math.round((us / Math.max(1, total)) * 1000) / 10 }));
+    return { sampledMs: Math.round(total / 1000), byFunction: rank(fn), byFile: rank(file) };
+  }
+
   close(): void {
     this.ws.terminate();
   }
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface CpuProfileSummary {
+  sampledMs: number;
+  byFunction: { name: string; pct: number }[];
+  byFile: { name: string; pct: number }[];
+}
+
+/** A package name for node_modules, the path under the repository for ours, the rest as is. */
+function fileKey(url: string): string {
+  if (url === '') return '(native)';
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm !== null) return nm[1] ?? url;
+  const src = /\/((?:src|bench)\/.*)$/.exec(url);
+  return src?.[1] ?? url.replace(/^node:/, 'node:');
 }
