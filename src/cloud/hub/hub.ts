@@ -1,7 +1,7 @@
 import { constants } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -55,8 +55,9 @@ export const HubConfigSchema = z.object({
   /** How long an edge has to send `hello` after the TLS handshake. */
   helloTimeoutMs: z.number().int().min(10).default(10_000),
   /**
-   * TLS handshakes in progress at most (the limit adapts below it to the load of the cloud's event
-   * loop: it starts at 64 and falls to 16 while the loop is saturated). Connections beyond it wait, unread, in the hub's admission queue (issue 12, reconnect
+   * TLS handshakes in progress at most (the limit adapts below it to the delay of the cloud's event
+   * loop: it starts at 64 and falls to 16 while callbacks wait > 250 ms). Connections beyond it
+   * wait, unread, in the hub's admission queue (issue 12, reconnect
    * storm): a cloud that starts the handshakes of 10,000 reconnecting edges at once spends its CPU
    * on handshakes whose clients time out meanwhile, and none completes.
    */
@@ -99,10 +100,13 @@ export interface StreamFrameHandler {
   sessionClosed(s: EdgeSession): void;
 }
 
-/** Handshake limit: where it starts, its floor, and how often it follows the event loop's load. */
+/** Handshake limit: where it starts, its floor, and how often it follows the event loop's delay. */
 const START_HANDSHAKES = 64;
 const MIN_HANDSHAKES = 16;
 const TUNE_MS = 250;
+/** Event-loop delay (p99, ms) above which the limit falls, and below which it grows. */
+const LAG_HIGH_MS = 250;
+const LAG_LOW_MS = 100;
 
 const STREAM_KINDS: ReadonlySet<string> = new Set(['streamData', 'streamWindow', 'streamClose']);
 
@@ -154,11 +158,12 @@ export class Hub {
   private readonly features = new Set<string>();
   /** TLS handshakes accepted and not finished (maxPendingHandshakes) */
   private handshakes = 0;
-  /** handshakes allowed in progress now, tuned to the event loop's load (see tune()) */
+  /** handshakes allowed in progress now, tuned to the event loop's delay (see tune()) */
   private limitNow: number;
-  private elu = performance.eventLoopUtilization();
-  /** event-loop utilisation, smoothed (tune()) */
-  private load = 0;
+  /** the event loop's delay over the current tuning window (tune()) */
+  private delay: IntervalHistogram | undefined;
+  /** its p99 in ms, smoothed (tune()) */
+  private lagMs = 0;
   private tuneTimer: NodeJS.Timeout | undefined;
   /** one keepalive timer for all sessions, and the live byte counters (issue 12) */
   private readonly hooks: SessionHooks;
@@ -287,24 +292,26 @@ export class Hub {
 
   /**
    * Tunes the handshake limit to the cloud's own load, every TUNE_MS (issue 12, reconnect storm):
-   * cut by 30 % while the event loop was busy more than 90 % of the time (a loaded cloud — a join
-   * also writes thousands of Nodes — would only let the handshakes it starts time out at the
-   * edges), doubled up to maxPendingHandshakes while busy less than 75 %. The load is smoothed over
-   * ~0.5 s: one busy window (a burst of handshakes finishing, a GC) halved the limit and let held
-   * connections expire in a 5,000-edge storm. Not from the handshakes completed per second, as
-   * before: a handshake waits mostly on its client (round trips, a slow edge), so slow clients
-   * drove that rate and the limit to its floor while the cloud idled at 2–8 % CPU, and nearly
-   * every edge of a 2,000-edge storm was shed.
+   * cut by 30 % while the event loop's delay (p99 over the window, smoothed over ~0.5 s) is above
+   * LAG_HIGH_MS, doubled up to maxPendingHandshakes while it is below LAG_LOW_MS. What the limit
+   * protects is the edges' 10 s handshake timeout: a handshake is a few turns of the loop, so a
+   * loop whose callbacks wait 250 ms is where handshakes begin to time out and the CPU spent on
+   * them is lost (ce2689e). Not the loop's utilisation, as before: it also counts the time the
+   * process waits for a CPU inside a callback, so on a shared machine it read > 90 % while the
+   * delay was ~75 ms and held the limit at its floor for 164 s of a 195 s, 10,000-edge storm; and
+   * not the handshakes completed per second, as before that: slow clients drove that rate down.
    */
   private tune(): void {
-    const now = performance.eventLoopUtilization();
-    const busy = performance.eventLoopUtilization(now, this.elu).utilization;
-    this.elu = now;
-    this.load = 0.5 * this.load + 0.5 * busy;
+    const h = this.delay;
+    // no sample in the window: the sampler's own timer has not run yet (a blocked loop): keep the last
+    if (h !== undefined && h.count > 0) {
+      this.lagMs = 0.5 * this.lagMs + 0.5 * (h.percentile(99) / 1e6);
+      h.reset();
+    }
     const max = this.cfg.maxPendingHandshakes;
-    if (this.load > 0.9)
+    if (this.lagMs > LAG_HIGH_MS)
       this.limitNow = Math.max(Math.min(MIN_HANDSHAKES, max), Math.floor(this.limitNow * 0.7));
-    else if (this.load < 0.75) this.limitNow = Math.min(max, this.limitNow * 2);
+    else if (this.lagMs < LAG_LOW_MS) this.limitNow = Math.min(max, this.limitNow * 2);
     this.admit();
   }
 
@@ -396,7 +403,8 @@ export class Hub {
       });
     });
     this.tcp = tcp;
-    this.elu = performance.eventLoopUtilization();
+    this.delay = monitorEventLoopDelay({ resolution: 10 });
+    this.delay.enable();
     this.tuneTimer = setInterval(() => {
       this.tune();
     }, TUNE_MS);
@@ -419,6 +427,8 @@ export class Hub {
     clearTimeout(this.queueTimer);
     clearInterval(this.tuneTimer);
     this.tuneTimer = undefined;
+    this.delay?.disable();
+    this.delay = undefined;
     this.queueTimer = undefined;
     for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i]?.socket.destroy();
     this.queue.length = 0;
