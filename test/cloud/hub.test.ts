@@ -123,19 +123,7 @@ describe('hub sessions', () => {
 
   it('hub — a silent edge is closed for missed keepalives while a live link stays; bytes out are counted as sent', async () => {
     // a live edge: the real Link (it pings the cloud every keepalive interval)
-    const store = new EdgeStore({ path: join(dir, 'live.db') });
-    store.open();
-    const link = new Link(
-      { cloudUrl: `wss://127.0.0.1:${String(hub.port)}`, tls: await creds('live') },
-      store,
-      silentLogger(),
-      createRegistry(),
-    );
-    cleanups.push(() => {
-      store.close();
-    });
-    cleanups.push(() => link.stop());
-    await link.start();
+    const link = await edge('live', hub.port);
     await eventually(() => link.state === 'online', 'the live link online');
 
     // a silent edge: says hello, then nothing (a hung agent behind a half-open connection)
@@ -364,19 +352,7 @@ describe('hub sessions', () => {
     holder.destroy();
     await eventually(() => small.pendingHandshakes === 0, 'no handshake pending');
     // with the slot free, an edge completes its handshake and session
-    const store = new EdgeStore({ path: join(dir, 'after-shed.db') });
-    store.open();
-    const link = new Link(
-      { cloudUrl: `wss://127.0.0.1:${String(small.port)}`, tls: await creds('after-shed') },
-      store,
-      silentLogger(),
-      createRegistry(),
-    );
-    cleanups.push(() => {
-      store.close();
-    });
-    cleanups.push(() => link.stop());
-    await link.start();
+    const link = await edge('after-shed', small.port);
     await eventually(() => link.state === 'online', 'the edge online');
     expect(small.pendingHandshakes).toBe(0);
     expect(await busy()).toBe(1);
