@@ -1,6 +1,7 @@
 // Public entry of the devices component (issue 9): the Device API types, values, the KubeEdge
 // topic scheme, status logic shared by edge and cloud, and the protocol mappers.
 export * from './types.js';
+export { lazySchema } from './lazy-schema.js';
 export * from './values.js';
 export { DeviceError, type DeviceErrorCode } from './errors.js';
 export * from './kubeedge.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 
 /**
  * The KubeEdge device topic scheme and payloads (KubeEdge edge/pkg/devicetwin/dttype and
@@ -75,39 +76,48 @@ export const MANAGER_SUBSCRIPTIONS = [
 
 // ── payloads (field names as KubeEdge's dttype: event_id, timestamp in ms, twin, delta) ──
 
-const baseMessage = {
+const baseMessage = () => ({
   event_id: z.string().max(256).optional(),
   timestamp: z.number().optional(),
-};
+});
 
-const twinValue = z.looseObject({
-  value: z.string().max(4096).nullish(),
-  metadata: z.looseObject({ timestamp: z.number().optional() }).nullish(),
-});
-export const msgTwinSchema = z.looseObject({
-  expected: twinValue.nullish(),
-  actual: twinValue.nullish(),
-  optional: z.boolean().nullish(),
-  metadata: z.looseObject({ type: z.string().optional() }).nullish(),
-  expected_version: z.unknown().optional(),
-  actual_version: z.unknown().optional(),
-});
+const twinValue = () =>
+  z.looseObject({
+    value: z.string().max(4096).nullish(),
+    metadata: z.looseObject({ timestamp: z.number().optional() }).nullish(),
+  });
+const buildMsgTwinSchema = () =>
+  z.looseObject({
+    expected: twinValue().nullish(),
+    actual: twinValue().nullish(),
+    optional: z.boolean().nullish(),
+    metadata: z.looseObject({ type: z.string().optional() }).nullish(),
+    expected_version: z.unknown().optional(),
+    actual_version: z.unknown().optional(),
+  });
+export const msgTwinSchema = lazySchema(buildMsgTwinSchema);
 export type MsgTwin = z.infer<typeof msgTwinSchema>;
 
 /** `…/twin/update` from a device app: twin values; `actual` is what the device reports. */
-export const twinUpdateSchema = z.looseObject({
-  ...baseMessage,
-  // a nil twin entry means "delete" in KubeEdge; we accept and ignore it (properties come from the spec)
-  twin: z.record(z.string().max(63), msgTwinSchema.nullable()),
-});
+const buildTwinUpdateSchema = () =>
+  z.looseObject({
+    ...baseMessage(),
+    // a nil twin entry means "delete" in KubeEdge; we accept and ignore it (properties come from the spec)
+    twin: z.record(z.string().max(63), buildMsgTwinSchema().nullable()),
+  });
+export const twinUpdateSchema = lazySchema(buildTwinUpdateSchema);
 export type TwinUpdate = z.infer<typeof twinUpdateSchema>;
 
-export const twinGetSchema = z.looseObject({ ...baseMessage });
-export const stateUpdateSchema = z.looseObject({
-  ...baseMessage,
-  state: z.enum(['online', 'offline', 'unknown']),
-});
-export const membershipGetSchema = z.looseObject({ ...baseMessage });
+const buildTwinGetSchema = () => z.looseObject({ ...baseMessage() });
+export const twinGetSchema = lazySchema(buildTwinGetSchema);
+const buildStateUpdateSchema = () =>
+  z.looseObject({
+    ...baseMessage(),
+    state: z.enum(['online', 'offline', 'unknown']),
+  });
+export const stateUpdateSchema = lazySchema(buildStateUpdateSchema);
+const buildMembershipGetSchema = () => z.looseObject({ ...baseMessage() });
+export const membershipGetSchema = lazySchema(buildMembershipGetSchema);
 
 export interface WireTwinValue {
   value: string;

@@ -1,5 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { ConfigError, errorMessage, type Logger } from '../common/index.js';
 import { DeviceError } from './errors.js';
 import { createMapper } from './factory.js';
@@ -14,32 +15,38 @@ import {
 } from './types.js';
 import { formatValue, parseValue } from './values.js';
 
-export const mapperRunnerConfigSchema = z.strictObject({
-  /** the node's event bus */
-  busUrl: z.string().min(1),
-  nodeName: z.string().min(1),
-  /** the protocol this process serves; devices of other protocols are left alone */
-  protocol: z.enum(PROTOCOLS),
-});
+const buildMapperRunnerConfigSchema = () =>
+  z.strictObject({
+    /** the node's event bus */
+    busUrl: z.string().min(1),
+    nodeName: z.string().min(1),
+    /** the protocol this process serves; devices of other protocols are left alone */
+    protocol: z.enum(PROTOCOLS),
+  });
+export const mapperRunnerConfigSchema = lazySchema(buildMapperRunnerConfigSchema);
 export type MapperRunnerConfig = z.input<typeof mapperRunnerConfigSchema>;
 
-const wireDeviceSchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  twin: z
-    .record(
-      z.string(),
-      z.looseObject({ expected: z.looseObject({ value: z.string() }).nullish() }).nullable(),
-    )
-    .optional(),
-  tether: z.looseObject({ namespace: z.string(), spec: z.unknown(), model: z.unknown() }).optional(),
-});
-const membershipSchema = z.looseObject({
-  devices: z.array(wireDeviceSchema).optional(),
-  added_devices: z.array(wireDeviceSchema).optional(),
-  removed_devices: z.array(wireDeviceSchema).optional(),
-});
-const deltaSchema = z.looseObject({ delta: z.record(z.string(), z.string()) });
+const buildWireDeviceSchema = () =>
+  z.looseObject({
+    id: z.string(),
+    name: z.string(),
+    twin: z
+      .record(
+        z.string(),
+        z.looseObject({ expected: z.looseObject({ value: z.string() }).nullish() }).nullable(),
+      )
+      .optional(),
+    tether: z.looseObject({ namespace: z.string(), spec: z.unknown(), model: z.unknown() }).optional(),
+  });
+const buildMembershipSchema = () =>
+  z.looseObject({
+    devices: z.array(buildWireDeviceSchema()).optional(),
+    added_devices: z.array(buildWireDeviceSchema()).optional(),
+    removed_devices: z.array(buildWireDeviceSchema()).optional(),
+  });
+const membershipSchema = lazySchema(buildMembershipSchema);
+const buildDeltaSchema = () => z.looseObject({ delta: z.record(z.string(), z.string()) });
+const deltaSchema = lazySchema(buildDeltaSchema);
 
 interface Served {
   readonly ref: DeviceRef;
@@ -145,7 +152,7 @@ export class MapperRunner {
     }
   }
 
-  private upsert(d: z.infer<typeof wireDeviceSchema>): void {
+  private upsert(d: z.infer<ReturnType<typeof buildWireDeviceSchema>>): void {
     if (d.tether === undefined) return;
     const spec = deviceSpecSchema.safeParse(d.tether.spec);
     const model = deviceModelSpecSchema.safeParse(d.tether.model);

@@ -5,6 +5,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { lazySchema } from '../../devices/index.js';
 import {
   CertificateAuthority,
   certInfo,
@@ -29,34 +30,36 @@ import {
 export const API_TOKEN_FILE = 'api.token';
 export const API_ENDPOINT_FILE = 'api.json';
 
-export const LocalApiConfigSchema = z
-  .object({
-    /** Loopback only by default: the endpoint is for the node's operator, not the network. */
-    host: z.string().min(1).default('127.0.0.1'),
-    /** 0 picks a free port; the bound address is written to `endpointFile`. */
-    port: z.number().int().min(0).max(65535).default(10351),
-    /** Bearer token file; created with mode 0600 when missing. */
-    tokenFile: z.string().min(1),
-    /** Where the bound URL and token file path are written for `tether edge health`. */
-    endpointFile: z.string().min(1).optional(),
-    /**
-     * Where to write a kubeconfig (0600, with the token) for the metaserver, so
-     * `kubectl --kubeconfig <file>` works on the node. Only with a store (deps.store).
-     */
-    kubeconfigFile: z.string().min(1).optional(),
-    /**
-     * TLS on the same port (the first byte of a connection tells TLS from plain HTTP): kubectl
-     * sends a bearer token only over TLS (kubernetes/kubectl#744). A self-signed local CA and a
-     * serving certificate for the host are created in these files when missing or expiring.
-     */
-    tls: z
-      .object({ caFile: z.string().min(1), certFile: z.string().min(1), keyFile: z.string().min(1) })
-      .strict()
-      .optional(),
-    /** Watch tuning of the metaserver (docs/metaserver.md). */
-    metaserver: MetaserverConfigSchema.prefault({}),
-  })
-  .strict();
+const buildLocalApiConfigSchema = () =>
+  z
+    .object({
+      /** Loopback only by default: the endpoint is for the node's operator, not the network. */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** 0 picks a free port; the bound address is written to `endpointFile`. */
+      port: z.number().int().min(0).max(65535).default(10351),
+      /** Bearer token file; created with mode 0600 when missing. */
+      tokenFile: z.string().min(1),
+      /** Where the bound URL and token file path are written for `tether edge health`. */
+      endpointFile: z.string().min(1).optional(),
+      /**
+       * Where to write a kubeconfig (0600, with the token) for the metaserver, so
+       * `kubectl --kubeconfig <file>` works on the node. Only with a store (deps.store).
+       */
+      kubeconfigFile: z.string().min(1).optional(),
+      /**
+       * TLS on the same port (the first byte of a connection tells TLS from plain HTTP): kubectl
+       * sends a bearer token only over TLS (kubernetes/kubectl#744). A self-signed local CA and a
+       * serving certificate for the host are created in these files when missing or expiring.
+       */
+      tls: z
+        .object({ caFile: z.string().min(1), certFile: z.string().min(1), keyFile: z.string().min(1) })
+        .strict()
+        .optional(),
+      /** Watch tuning of the metaserver (docs/metaserver.md). */
+      metaserver: MetaserverConfigSchema.prefault({}),
+    })
+    .strict();
+export const LocalApiConfigSchema = lazySchema(buildLocalApiConfigSchema);
 export type LocalApiConfig = z.input<typeof LocalApiConfigSchema>;
 
 /** What the endpoint serves: the health component's current evaluation, JSON-ready. */

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { Client, credentials, type ClientUnaryCall, Metadata } from '@grpc/grpc-js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { z } from 'zod';
+import { lazySchema } from '../../devices/index.js';
 import { ConfigError, LifecycleError, type Component, type Logger } from '../../common/index.js';
 import {
   containerConfigToWire,
@@ -45,33 +46,35 @@ import type { ImageMethod, Method, RuntimeMethod, WResponses } from './wire.js';
 /** Default CRI endpoint of the project's test containerd (common.md), overridable by env. */
 export const DEFAULT_TEST_CRI_SOCKET = '/run/tether-test/containerd/containerd.sock';
 
-export const CriRuntimeConfigSchema = z
-  .object({
-    /** A unix socket path or a `unix://` URL. */
-    endpoint: z.string().min(1),
-    /**
-     * Deadline of every ordinary call. 2 min like kubelet's --runtime-request-timeout;
-     * ExecSync and StopContainer get their own timeout added on top, as kubelet does.
-     */
-    requestTimeoutMs: z.number().int().positive().default(120_000),
-    /** Image pulls are slow on edge links; kubelet sets no deadline at all. */
-    pullTimeoutMs: z
-      .number()
-      .int()
-      .positive()
-      .default(15 * 60_000),
-    /** Kubelet's limit for CRI responses (ListContainers on a busy node). */
-    maxMessageBytes: z
-      .number()
-      .int()
-      .positive()
-      .default(16 * 1024 * 1024),
-    /** Reconnect quickly when containerd comes back (gRPC's default backs off up to 120 s). */
-    maxReconnectBackoffMs: z.number().int().positive().default(5_000),
-    /** Create the sandbox's log directory before RunPodSandbox, as kubelet does. */
-    createLogDirectory: z.boolean().default(true),
-  })
-  .strict();
+const buildCriRuntimeConfigSchema = () =>
+  z
+    .object({
+      /** A unix socket path or a `unix://` URL. */
+      endpoint: z.string().min(1),
+      /**
+       * Deadline of every ordinary call. 2 min like kubelet's --runtime-request-timeout;
+       * ExecSync and StopContainer get their own timeout added on top, as kubelet does.
+       */
+      requestTimeoutMs: z.number().int().positive().default(120_000),
+      /** Image pulls are slow on edge links; kubelet sets no deadline at all. */
+      pullTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(15 * 60_000),
+      /** Kubelet's limit for CRI responses (ListContainers on a busy node). */
+      maxMessageBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(16 * 1024 * 1024),
+      /** Reconnect quickly when containerd comes back (gRPC's default backs off up to 120 s). */
+      maxReconnectBackoffMs: z.number().int().positive().default(5_000),
+      /** Create the sandbox's log directory before RunPodSandbox, as kubelet does. */
+      createLogDirectory: z.boolean().default(true),
+    })
+    .strict();
+export const CriRuntimeConfigSchema = lazySchema(buildCriRuntimeConfigSchema);
 
 export type CriRuntimeConfig = z.input<typeof CriRuntimeConfigSchema>;
 type ResolvedConfig = z.output<typeof CriRuntimeConfigSchema>;

@@ -3,6 +3,7 @@ import type { Aedes } from 'aedes';
 import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
+import { lazySchema } from '../../devices/index.js';
 import {
   ConfigError,
   DisposableStore,
@@ -20,19 +21,21 @@ import {
  * apps that need MQTT 5 use an external broker. The bus's own client speaks 3.1.1, which both
  * kinds of broker accept.
  */
-export const busConfigSchema = z.discriminatedUnion('mode', [
-  z.strictObject({
-    mode: z.literal('embedded'),
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(1883),
-  }),
-  z.strictObject({
-    mode: z.literal('external'),
-    url: z.string().regex(/^(mqtt|mqtts|tcp|ws|wss):\/\//),
-    username: z.string().optional(),
-    password: z.string().optional(),
-  }),
-]);
+const buildBusConfigSchema = () =>
+  z.discriminatedUnion('mode', [
+    z.strictObject({
+      mode: z.literal('embedded'),
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(1883),
+    }),
+    z.strictObject({
+      mode: z.literal('external'),
+      url: z.string().regex(/^(mqtt|mqtts|tcp|ws|wss):\/\//),
+      username: z.string().optional(),
+      password: z.string().optional(),
+    }),
+  ]);
+export const busConfigSchema = lazySchema(buildBusConfigSchema);
 export type BusConfig = z.input<typeof busConfigSchema>;
 
 export type BusHandler = (topic: string, payload: Buffer) => void;

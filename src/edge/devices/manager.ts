@@ -21,6 +21,7 @@ import {
   deviceTopic,
   failureResult,
   formatValue,
+  lazySchema,
   MANAGER_SUBSCRIPTIONS,
   membershipGetSchema,
   membershipTopic,
@@ -49,18 +50,20 @@ import { TwinStore, type ReportedWrite } from '../store/twins.js';
 import { busConfigSchema, EventBus } from './bus.js';
 import { buildStatus, pendingDesired, wireTwins } from './twin.js';
 
-export const deviceManagerConfigSchema = z.strictObject({
-  nodeName: z.string().min(1),
-  bus: busConfigSchema.default({ mode: 'embedded', host: '127.0.0.1', port: 1883 }),
-  /** at most one deviceStatus write per device per this interval (Online flips go at once) */
-  statusIntervalMs: z.number().int().min(0).default(10_000),
-  /** samples kept per property in the local history ring */
-  historySize: z.number().int().min(1).max(100_000).default(120),
-  /** protocols served by mapper processes on the bus: the manager does not poll those devices */
-  externalProtocols: z.array(z.enum(PROTOCOLS)).default([]),
-  /** reported values are batched into one SQLite transaction per this interval */
-  flushIntervalMs: z.number().int().min(1).max(10_000).default(200),
-});
+const buildDeviceManagerConfigSchema = () =>
+  z.strictObject({
+    nodeName: z.string().min(1),
+    bus: busConfigSchema.default({ mode: 'embedded', host: '127.0.0.1', port: 1883 }),
+    /** at most one deviceStatus write per device per this interval (Online flips go at once) */
+    statusIntervalMs: z.number().int().min(0).default(10_000),
+    /** samples kept per property in the local history ring */
+    historySize: z.number().int().min(1).max(100_000).default(120),
+    /** protocols served by mapper processes on the bus: the manager does not poll those devices */
+    externalProtocols: z.array(z.enum(PROTOCOLS)).default([]),
+    /** reported values are batched into one SQLite transaction per this interval */
+    flushIntervalMs: z.number().int().min(1).max(10_000).default(200),
+  });
+export const deviceManagerConfigSchema = lazySchema(buildDeviceManagerConfigSchema);
 export type DeviceManagerConfig = z.input<typeof deviceManagerConfigSchema>;
 
 export interface DeviceManagerOptions {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../../devices/index.js';
 import { ConfigError } from '../../common/index.js';
 import { DEFAULT_RULE, type CombinationRule } from './rule.js';
 import type { Direction, UnitJudging } from './types.js';
@@ -200,82 +201,88 @@ export const UNIT_DEFAULTS: Record<BuiltinUnit | 'mapper', UnitSettings> = {
   },
 };
 
-const ms = z.number().int().positive();
-const direction = z.enum(['higher-is-worse', 'lower-is-worse']);
+const ms = () => z.number().int().positive();
+const direction = () => z.enum(['higher-is-worse', 'lower-is-worse']);
 
-const unitOverrideSchema = z
-  .object({
-    enabled: z.boolean(),
-    sampleIntervalMs: ms,
-    window: z.number().int().min(1).max(1000),
-    freshnessMs: ms,
-    timeoutMs: ms,
-    critical: z.boolean(),
-    weight: z.number().min(0),
-    thresholds: z.strictObject({ warn: z.number(), critical: z.number(), direction }).partial(),
-    threshold: z.strictObject({ fail: z.number(), direction }).partial(),
-  })
-  .partial()
-  .strict();
-export type UnitOverride = z.infer<typeof unitOverrideSchema>;
-
-const ruleSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('default'),
-    unknownCritical: z.enum(['degraded', 'unhealthy', 'ignore']).default('degraded'),
-    unknownNonCritical: z.enum(['degraded', 'ignore']).default('ignore'),
-  }),
+const buildUnitOverrideSchema = () =>
   z
-    .strictObject({
-      kind: z.literal('weighted'),
-      degradedAt: z.number().gt(0).max(1).default(0.2),
-      unhealthyAt: z.number().gt(0).max(1).default(0.5),
-      warnPenalty: z.number().min(0).max(1).default(0.5),
-      unknownPenalty: z.number().min(0).max(1).default(0.5),
-      criticalFailIsUnhealthy: z.boolean().default(true),
+    .object({
+      enabled: z.boolean(),
+      sampleIntervalMs: ms(),
+      window: z.number().int().min(1).max(1000),
+      freshnessMs: ms(),
+      timeoutMs: ms(),
+      critical: z.boolean(),
+      weight: z.number().min(0),
+      thresholds: z
+        .strictObject({ warn: z.number(), critical: z.number(), direction: direction() })
+        .partial(),
+      threshold: z.strictObject({ fail: z.number(), direction: direction() }).partial(),
     })
-    .refine((r) => r.degradedAt < r.unhealthyAt, {
-      error: 'degradedAt must be below unhealthyAt',
-      path: ['degradedAt'],
-    }),
-]);
+    .partial()
+    .strict();
+export type UnitOverride = z.infer<ReturnType<typeof buildUnitOverrideSchema>>;
 
-export const healthConfigSchema = z.strictObject({
-  /** procfs/sysfs root of the host units ('/' on a node). */
-  root: z.string().min(1).default('/'),
-  /** Directory whose filesystem the disk and inodes units watch (the edge data directory). */
-  dataDir: z.string().min(1).optional(),
-  /**
-   * Directory on the container runtime's image filesystem (e.g. containerd's root); the imagefs
-   * unit watches it, as the kubelet's imagefs.available signal does. Absent: no imagefs unit.
-   */
-  imageFsDir: z.string().min(1).optional(),
-  /**
-   * Node pressure conditions (MemoryPressure, DiskPressure, PIDPressure) derived from the
-   * memory, disk/inodes/imagefs and pids units: pressure when a unit reaches `on` (its critical
-   * threshold by default, like the kubelet's hard eviction thresholds), held for
-   * `transitionPeriodMs` after it ends (the kubelet's evictionPressureTransitionPeriod, 5 m).
-   */
-  pressure: z
-    .strictObject({
-      on: z.enum(['critical', 'warn']).default('critical'),
-      transitionPeriodMs: z.number().int().min(0).default(300_000),
-    })
-    .prefault({}),
-  /** How often the library re-evaluates freshness and the verdict between samples. */
-  evaluateIntervalMs: ms.default(1000),
-  startup: z
-    .strictObject({
-      deadlineMs: ms.default(5000),
-      /** How long an unclean previous shutdown stays in the status string (as `shutdown=02`). */
-      uncleanShutdownHoldMs: ms.default(600_000),
-      /** Bytes of the log tail searched for crash markers. */
-      logTailBytes: ms.default(64 * 1024),
-    })
-    .prefault({}),
-  rule: ruleSchema.default(DEFAULT_RULE),
-  units: z.record(z.string(), unitOverrideSchema).default({}),
-});
+const buildRuleSchema = () =>
+  z.discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('default'),
+      unknownCritical: z.enum(['degraded', 'unhealthy', 'ignore']).default('degraded'),
+      unknownNonCritical: z.enum(['degraded', 'ignore']).default('ignore'),
+    }),
+    z
+      .strictObject({
+        kind: z.literal('weighted'),
+        degradedAt: z.number().gt(0).max(1).default(0.2),
+        unhealthyAt: z.number().gt(0).max(1).default(0.5),
+        warnPenalty: z.number().min(0).max(1).default(0.5),
+        unknownPenalty: z.number().min(0).max(1).default(0.5),
+        criticalFailIsUnhealthy: z.boolean().default(true),
+      })
+      .refine((r) => r.degradedAt < r.unhealthyAt, {
+        error: 'degradedAt must be below unhealthyAt',
+        path: ['degradedAt'],
+      }),
+  ]);
+
+const buildHealthConfigSchema = () =>
+  z.strictObject({
+    /** procfs/sysfs root of the host units ('/' on a node). */
+    root: z.string().min(1).default('/'),
+    /** Directory whose filesystem the disk and inodes units watch (the edge data directory). */
+    dataDir: z.string().min(1).optional(),
+    /**
+     * Directory on the container runtime's image filesystem (e.g. containerd's root); the imagefs
+     * unit watches it, as the kubelet's imagefs.available signal does. Absent: no imagefs unit.
+     */
+    imageFsDir: z.string().min(1).optional(),
+    /**
+     * Node pressure conditions (MemoryPressure, DiskPressure, PIDPressure) derived from the
+     * memory, disk/inodes/imagefs and pids units: pressure when a unit reaches `on` (its critical
+     * threshold by default, like the kubelet's hard eviction thresholds), held for
+     * `transitionPeriodMs` after it ends (the kubelet's evictionPressureTransitionPeriod, 5 m).
+     */
+    pressure: z
+      .strictObject({
+        on: z.enum(['critical', 'warn']).default('critical'),
+        transitionPeriodMs: z.number().int().min(0).default(300_000),
+      })
+      .prefault({}),
+    /** How often the library re-evaluates freshness and the verdict between samples. */
+    evaluateIntervalMs: ms().default(1000),
+    startup: z
+      .strictObject({
+        deadlineMs: ms().default(5000),
+        /** How long an unclean previous shutdown stays in the status string (as `shutdown=02`). */
+        uncleanShutdownHoldMs: ms().default(600_000),
+        /** Bytes of the log tail searched for crash markers. */
+        logTailBytes: ms().default(64 * 1024),
+      })
+      .prefault({}),
+    rule: buildRuleSchema().default(DEFAULT_RULE),
+    units: z.record(z.string(), buildUnitOverrideSchema()).default({}),
+  });
+export const healthConfigSchema = lazySchema(buildHealthConfigSchema);
 export type HealthConfigInput = z.input<typeof healthConfigSchema>;
 export type HealthConfig = z.output<typeof healthConfigSchema> & { rule: CombinationRule };
 

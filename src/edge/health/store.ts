@@ -1,5 +1,6 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { z } from 'zod';
+import { lazySchema } from '../../devices/index.js';
 import { TetherError } from '../../common/index.js';
 import type { VerdictRecord } from './types.js';
 
@@ -17,12 +18,14 @@ export class HealthStoreCorruptError extends TetherError {
   readonly code = 'HEALTH_STORE_CORRUPT';
 }
 
-export const verdictRecordSchema = z.object({
-  verdict: z.enum(['Healthy', 'Degraded', 'Unhealthy']),
-  reasons: z.array(z.string()),
-  statusString: z.string(),
-  at: z.iso.datetime(),
-});
+const buildVerdictRecordSchema = () =>
+  z.object({
+    verdict: z.enum(['Healthy', 'Degraded', 'Unhealthy']),
+    reasons: z.array(z.string()),
+    statusString: z.string(),
+    at: z.iso.datetime(),
+  });
+export const verdictRecordSchema = lazySchema(buildVerdictRecordSchema);
 
 export class MemoryHealthStore implements HealthStore {
   record: VerdictRecord | undefined;

@@ -4,6 +4,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { WebSocket, type ClientOptions } from 'ws';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { z } from 'zod';
+import { lazySchema } from '../../devices/index.js';
 import {
   Backoff,
   ConfigError,
@@ -30,25 +31,27 @@ import {
   type Uid,
 } from '../../protocol/index.js';
 
-export const LinkConfigSchema = z.object({
-  /** e.g. wss://cloud.example.com:10350 */
-  cloudUrl: z.string().regex(/^wss:\/\//, 'must be a wss:// URL (the link is always TLS)'),
-  tls: z.object({ certPem: z.string().min(1), keyPem: z.string().min(1), caPem: z.string().min(1) }),
-  agentVersion: z.string().default('0.1.0'),
-  reconnect: z
-    .object({
-      initialMs: z.number().int().min(1).default(500),
-      maxMs: z.number().int().min(1).default(30_000),
-    })
-    .prefault({}),
-  /** Upstream writes sent and not yet acked. */
-  outboxWindow: z.number().int().min(1).max(10_000).default(32),
-  /** Resend an unacked upstream write after this long. */
-  statusAckTimeoutMs: z.number().int().min(10).default(15_000),
-  /** How often the outbox is checked for new writes (writers also kick it). */
-  outboxPollMs: z.number().int().min(10).default(250),
-  handshakeTimeoutMs: z.number().int().min(10).default(10_000),
-});
+const buildLinkConfigSchema = () =>
+  z.object({
+    /** e.g. wss://cloud.example.com:10350 */
+    cloudUrl: z.string().regex(/^wss:\/\//, 'must be a wss:// URL (the link is always TLS)'),
+    tls: z.object({ certPem: z.string().min(1), keyPem: z.string().min(1), caPem: z.string().min(1) }),
+    agentVersion: z.string().default('0.1.0'),
+    reconnect: z
+      .object({
+        initialMs: z.number().int().min(1).default(500),
+        maxMs: z.number().int().min(1).default(30_000),
+      })
+      .prefault({}),
+    /** Upstream writes sent and not yet acked. */
+    outboxWindow: z.number().int().min(1).max(10_000).default(32),
+    /** Resend an unacked upstream write after this long. */
+    statusAckTimeoutMs: z.number().int().min(10).default(15_000),
+    /** How often the outbox is checked for new writes (writers also kick it). */
+    outboxPollMs: z.number().int().min(10).default(250),
+    handshakeTimeoutMs: z.number().int().min(10).default(10_000),
+  });
+export const LinkConfigSchema = lazySchema(buildLinkConfigSchema);
 export type LinkConfig = z.input<typeof LinkConfigSchema>;
 
 /** The part of the edge store the link needs (STYLE §7: narrow seams). */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
+import { lazySchema } from '../../devices/index.js';
 import { ConfigError, errorMessage, type Logger, type Registry } from '../../common/index.js';
 import type { JsonObject } from '../../protocol/index.js';
 import type { EdgeStore, LoggedChange, StoredObject } from '../store/index.js';
@@ -31,25 +32,27 @@ import { statusBody, type StatusReason } from './status.js';
 /** The object's cloud resourceVersion, kept as an annotation: metadata.resourceVersion is local. */
 export const CLOUD_RV_ANNOTATION = 'tether.dev/cloud-resource-version';
 
-export const MetaserverConfigSchema = z
-  .object({
-    /** BOOKMARK events (allowWatchBookmarks) every this many ms. Default 60 s, like the API server. */
-    bookmarkIntervalMs: z.number().int().min(10).default(60_000),
-    /**
-     * A watch without timeoutSeconds ends after a random time in [this, 2×this) s, as the API
-     * server's --min-request-timeout does, so clients re-watch and load spreads. Default 1800.
-     */
-    minWatchTimeoutSeconds: z.number().int().min(1).default(1800),
-    /** Open watches at most; more get 429. Default 256: local apps, not a fleet. */
-    maxWatches: z.number().int().min(1).default(256),
-    /** A watcher this far behind (bytes queued) is cut off; it re-watches and catches up. Default 16 MiB. */
-    maxWatchBacklogBytes: z
-      .number()
-      .int()
-      .min(1024)
-      .default(16 * 1024 * 1024),
-  })
-  .strict();
+const buildMetaserverConfigSchema = () =>
+  z
+    .object({
+      /** BOOKMARK events (allowWatchBookmarks) every this many ms. Default 60 s, like the API server. */
+      bookmarkIntervalMs: z.number().int().min(10).default(60_000),
+      /**
+       * A watch without timeoutSeconds ends after a random time in [this, 2×this) s, as the API
+       * server's --min-request-timeout does, so clients re-watch and load spreads. Default 1800.
+       */
+      minWatchTimeoutSeconds: z.number().int().min(1).default(1800),
+      /** Open watches at most; more get 429. Default 256: local apps, not a fleet. */
+      maxWatches: z.number().int().min(1).default(256),
+      /** A watcher this far behind (bytes queued) is cut off; it re-watches and catches up. Default 16 MiB. */
+      maxWatchBacklogBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(16 * 1024 * 1024),
+    })
+    .strict();
+export const MetaserverConfigSchema = lazySchema(buildMetaserverConfigSchema);
 export type MetaserverConfig = z.input<typeof MetaserverConfigSchema>;
 
 /** The part of the edge store the metaserver reads (a narrow interface, for unit tests' fakes too). */

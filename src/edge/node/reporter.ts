@@ -1,28 +1,31 @@
 import { statfs } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { z } from 'zod';
+import { lazySchema } from '../../devices/index.js';
 import { ConfigError, errorMessage, type Logger } from '../../common/index.js';
 import type { JsonObject, ObjectKey } from '../../protocol/index.js';
 import type { HardwareReport } from '../hardware/index.js';
 
-export const NodeReporterConfigSchema = z.object({
-  nodeName: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a DNS-1123 subdomain'),
-  agentVersion: z.string().default('0.1.0'),
-  /** Kubernetes minor this agent reports as its kubelet version (kubectl's VERSION column). */
-  kubeletVersion: z.string().default('v1.33.0'),
-  dataDir: z.string().min(1),
-  maxPods: z.number().int().min(1).default(110),
-  /** Lease renewal period while connected (upstream kubelet: 10 s, lease duration 40 s). */
-  leaseRenewMs: z.number().int().min(100).default(10_000),
-  leaseDurationSeconds: z.number().int().min(1).default(40),
-  /** Status is written when it changes, and at least this often (upstream: nodeStatusReportFrequency 5 m). */
-  statusReportMs: z.number().int().min(100).default(300_000),
-  /** How often the status is recomputed to detect changes. */
-  statusCheckMs: z.number().int().min(100).default(10_000),
-  extraLabels: z.record(z.string(), z.string()).default({}),
-  /** The port of the kubelet endpoint the cloud core serves for this node (logs/exec), if any. */
-  kubeletPort: z.number().int().min(0).max(65535).default(0),
-});
+const buildNodeReporterConfigSchema = () =>
+  z.object({
+    nodeName: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a DNS-1123 subdomain'),
+    agentVersion: z.string().default('0.1.0'),
+    /** Kubernetes minor this agent reports as its kubelet version (kubectl's VERSION column). */
+    kubeletVersion: z.string().default('v1.33.0'),
+    dataDir: z.string().min(1),
+    maxPods: z.number().int().min(1).default(110),
+    /** Lease renewal period while connected (upstream kubelet: 10 s, lease duration 40 s). */
+    leaseRenewMs: z.number().int().min(100).default(10_000),
+    leaseDurationSeconds: z.number().int().min(1).default(40),
+    /** Status is written when it changes, and at least this often (upstream: nodeStatusReportFrequency 5 m). */
+    statusReportMs: z.number().int().min(100).default(300_000),
+    /** How often the status is recomputed to detect changes. */
+    statusCheckMs: z.number().int().min(100).default(10_000),
+    extraLabels: z.record(z.string(), z.string()).default({}),
+    /** The port of the kubelet endpoint the cloud core serves for this node (logs/exec), if any. */
+    kubeletPort: z.number().int().min(0).max(65535).default(0),
+  });
+export const NodeReporterConfigSchema = lazySchema(buildNodeReporterConfigSchema);
 export type NodeReporterConfig = z.input<typeof NodeReporterConfigSchema>;
 
 /** Where the reporter writes: the edge outbox (DESIGN §2 upstream: never the API server directly). */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { realpath } from 'node:fs/promises';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
+import { lazySchema } from '../../devices/index.js';
 import {
   ConfigError,
   TetherError,
@@ -37,43 +38,45 @@ import { PortForwardConnection, RemoteCommand, type CommandResult } from './spdy
 import { CriLogReader, parseTimestamp } from './logs.js';
 import { collectResourceMetrics } from './metrics.js';
 
-export const EdgeStreamsConfigSchema = z.object({
-  /** This node: only pods whose spec.nodeName is this are served (contract §8). */
-  nodeName: z.string().min(1),
-  /** The pod log root the pod manager writes to (kubelet's /var/log/pods). */
-  podLogsRoot: z.string().min(1).default('/var/log/pods'),
-  /** Contract §9: concurrent streams per node. */
-  maxStreams: z.number().int().min(1).default(64),
-  /** Contract §9: largest streamData payload. */
-  maxChunkBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(32 * 1024)
-    .default(32 * 1024),
-  /** Contract §3: credit the edge grants the cloud for stdin / port-forward bytes. */
-  inputWindowBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .default(256 * 1024),
-  /** Output a push source (exec, port-forward) may queue before its connection is paused. */
-  outputQueueBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .default(128 * 1024),
-  /** Above this many bytes buffered on the link, streams wait so sync traffic gets through. */
-  linkHighWaterBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .default(4 * 1024 * 1024),
-  followPollMs: z.number().int().min(10).default(200),
-  runningCheckMs: z.number().int().min(10).default(1000),
-  /** CRI call + HTTP upgrade to the runtime's streaming server. */
-  connectTimeoutMs: z.number().int().min(100).default(15_000),
-});
+const buildEdgeStreamsConfigSchema = () =>
+  z.object({
+    /** This node: only pods whose spec.nodeName is this are served (contract §8). */
+    nodeName: z.string().min(1),
+    /** The pod log root the pod manager writes to (kubelet's /var/log/pods). */
+    podLogsRoot: z.string().min(1).default('/var/log/pods'),
+    /** Contract §9: concurrent streams per node. */
+    maxStreams: z.number().int().min(1).default(64),
+    /** Contract §9: largest streamData payload. */
+    maxChunkBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(32 * 1024)
+      .default(32 * 1024),
+    /** Contract §3: credit the edge grants the cloud for stdin / port-forward bytes. */
+    inputWindowBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(256 * 1024),
+    /** Output a push source (exec, port-forward) may queue before its connection is paused. */
+    outputQueueBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(128 * 1024),
+    /** Above this many bytes buffered on the link, streams wait so sync traffic gets through. */
+    linkHighWaterBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024),
+    followPollMs: z.number().int().min(10).default(200),
+    runningCheckMs: z.number().int().min(10).default(1000),
+    /** CRI call + HTTP upgrade to the runtime's streaming server. */
+    connectTimeoutMs: z.number().int().min(100).default(15_000),
+  });
+export const EdgeStreamsConfigSchema = lazySchema(buildEdgeStreamsConfigSchema);
 export type EdgeStreamsConfig = z.input<typeof EdgeStreamsConfigSchema>;
 type Config = z.output<typeof EdgeStreamsConfigSchema>;
 
