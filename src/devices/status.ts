@@ -33,8 +33,11 @@ export function setCondition(
         ? prev.lastTransitionTime
         : now.toISOString(),
   };
+  // by code point, not localeCompare: the types are ASCII names (CONDITION_TYPES), so the order is
+  // the same, and localeCompare loads ICU's collator — ~3 MiB of the node binary's collation data
+  // and code made resident in every edge agent with a device (issue 12, edge footprint)
   return [...conditions.filter((c) => c.type !== next.type), cond].sort((a, b) =>
-    a.type.localeCompare(b.type),
+    a.type < b.type ? -1 : a.type > b.type ? 1 : 0,
   );
 }
 
