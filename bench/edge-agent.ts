@@ -6,7 +6,7 @@
  *
  *   npm run build && npx tsx bench/edge-agent.ts [--pods 20] [--devices 10] [--props 10]
  *       [--settle-ms 30000] [--samples 7] [--sample-ms 3000] [--flags '|--max-semi-space-size=1|...']
- *       [--entry bundle|dist|bundle,dist] [--snapshot <dir>]
+ *       [--entry bundle|dist|bundle,dist|<file.mjs>,...] [--snapshot <dir>]
  *
  * --entry: which build runs the agent — `bundle` (dist/bundle/tether-edge.mjs, what bin/tether runs
  * for `edge run`), `dist` (dist/cli/main.js, tsc's per-module output), or both in turn (each flag
@@ -36,7 +36,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { createRegistry, silentLogger } from '../src/common/index.js';
 import { CriRuntime, DEFAULT_TEST_CRI_SOCKET } from '../src/edge/cri/index.js';
@@ -66,6 +66,13 @@ const ENTRIES: Record<string, string> = {
   bundle: join(REPO_ROOT, 'dist/bundle/tether-edge.mjs'),
   dist: join(REPO_ROOT, 'dist/cli/main.js'),
 };
+// An entry may also be another bundle's path (`…/tether-edge.mjs`, built with
+// `npx tsx scripts/build-edge.ts <dir>` inside the repository so node_modules resolves): two builds
+// measured in the same run, phase after phase, are the fairest comparison on a shared machine.
+for (const e of arg('entry', 'bundle').split(',')) {
+  const t = e.trim();
+  if (t.endsWith('.mjs')) ENTRIES[t] = resolve(t);
+}
 const ENTRY_NAMES = arg('entry', 'bundle')
   .split(',')
   .map((s) => s.trim());
@@ -98,6 +105,9 @@ const PROBE = `
 import { writeFileSync } from 'node:fs';
 const f = process.env.TETHER_BENCH_MEM_FILE;
 if (f) setInterval(() => writeFileSync(f, JSON.stringify(process.memoryUsage())), 1000).unref();
+// node's own JS modules the agent has loaded (each one's source and code cache are pages of the node binary)
+if (f) setTimeout(() => writeFileSync(f + '.builtins', JSON.stringify(process.moduleLoadList
+  .filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)))), 15000).unref();
 `;
 
 interface Sample {
@@ -178,7 +188,7 @@ async function sample(pid: number, memFile: string): Promise<Sample> {
 async function main(): Promise<void> {
   for (const e of ENTRY_NAMES) {
     const file = ENTRIES[e];
-    if (file === undefined) throw new Error(`--entry must be bundle, dist or both, got ${e}`);
+    if (file === undefined) throw new Error(`--entry must be bundle, dist or a .mjs path, got ${e}`);
     if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
   }
   const fresh = distFresh();
@@ -342,6 +352,13 @@ async function main(): Promise<void> {
       console.error(
         `edge-agent bench: ${phase} ${entry} ${flags || '(defaults)'}: ${JSON.stringify(m)} ${JSON.stringify(smaps)}`,
       );
+      if (existsSync(`${memFile}.builtins`)) {
+        const mods = JSON.parse(readFileSync(`${memFile}.builtins`, 'utf8')) as string[];
+        console.error(
+          `edge-agent bench: ${phase}: ${String(mods.length)} node builtin modules: ${mods.join(' ')}`,
+        );
+        rmSync(`${memFile}.builtins`);
+      }
       if (SNAPSHOT_DIR !== '') await snapshot(pid, `${phase}-${entry}-${String(phases.length)}.heapsnapshot`);
       await stopAgent(child);
     };
