@@ -63,6 +63,8 @@ const EDGE_POLL_MS = Number(arg('edge-poll-ms', '2000'));
 const SNAP_DIR = arg('heap-snapshots', '');
 /** With --cpu-profile: the cloud's CPU profile over each idle window, top functions and files */
 const CPU_PROFILE = process.argv.includes('--cpu-profile');
+/** where --cpu-profile keeps the storm's raw profiles (cloud.cpuprofile, worker-<i>.cpuprofile) */
+const PROFILE_DIR = arg('profile-dir', '/var/tmp/tether-storm-profiles');
 /** CA and every edge's key + certificate kept here between runs (join then measures TLS, not keygen) */
 const PKI_CACHE = arg('pki-cache', '');
 const TIMEOUT_MS = Number(arg('timeout-ms', String(40 * 60_000)));
@@ -439,8 +441,44 @@ function metricWith(text: string, name: string, labels = ''): number {
  * failed, pending and limit, hellos, the cloud's CPU and event-loop lag, each worker's CPU, API
  * requests. Stopping returns a summary: totals and the seconds to 10/50/90/100 % reconnected.
  */
+/**
+ * The kernel's view of the hub's port (/proc/net/tcp): client connections still in SYN-SENT, server
+ * half-open ones (SYN-RECV), established connections on the hub's side, and the listen socket's
+ * accept queue — where a storm's connections wait before the hub's JavaScript sees them.
+ */
+function tcpStates(hubPort: number): {
+  synSent: number;
+  synRecv: number;
+  established: number;
+  acceptQ: number;
+} {
+  const hex = hubPort.toString(16).toUpperCase().padStart(4, '0');
+  const r = { synSent: 0, synRecv: 0, established: 0, acceptQ: 0 };
+  let text = '';
+  try {
+    text = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return r;
+  }
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    const local = f[1];
+    const remote = f[2];
+    const st = f[3];
+    if (local === undefined || remote === undefined || st === undefined) continue;
+    const lport = local.slice(-4);
+    const rport = remote.slice(-4);
+    if (st === '02' && rport === hex) r.synSent++;
+    else if (st === '03' && lport === hex) r.synRecv++;
+    else if (st === '01' && lport === hex) r.established++;
+    else if (st === '0A' && lport === hex) r.acceptQ = parseInt((f[4] ?? ':0').split(':')[1] ?? '0', 16);
+  }
+  return r;
+}
+
 function stormTimeline(
   fl: Fleet,
+  hubPort: number,
   cloudPid: number,
   metricsPort: number,
   apiReg: Registry,
@@ -476,6 +514,8 @@ function stormTimeline(
           hellos: metricWith(text, 'tether_hub_sessions_opened_total'),
           pending: metricWith(text, 'tether_hub_pending_handshakes'),
           limit: metricWith(text, 'tether_hub_handshake_limit'),
+          queued: metricWith(text, 'tether_hub_queued_connections'),
+          ungreeted: metricWith(text, 'tether_hub_ungreeted_sessions'),
           sessions: metricWith(text, 'tether_hub_connected_nodes'),
           lagMs: Math.round(metricWith(text, 'tether_nodejs_eventloop_lag_seconds') * 1000),
           lagP99Ms: Math.round(metricWith(text, 'tether_nodejs_eventloop_lag_p99_seconds') * 1000),
@@ -528,6 +568,9 @@ function stormTimeline(
         leaseRenewals: h('leases'),
         pending: hub?.['pending'] ?? null,
         limit: hub?.['limit'] ?? null,
+        queued: hub?.['queued'] ?? null,
+        ungreeted: hub?.['ungreeted'] ?? null,
+        ...tcpStates(hubPort),
         sessions: hub?.['sessions'] ?? null,
         lagMs: hub?.['lagMs'] ?? null,
         lagP99Ms: hub?.['lagP99Ms'] ?? null,
@@ -995,10 +1038,21 @@ async function main(): Promise<unknown> {
     const restartAt = performance.now();
     cloud = startCloud(cfgFile);
     const newPid = cloud.pid ?? 0;
-    const timeline = stormTimeline(fl, newPid, metricsPort, apiReg, restartAt, fanKey, fanRv);
+    const timeline = stormTimeline(fl, port, newPid, metricsPort, apiReg, restartAt, fanKey, fanRv);
     try {
       await until(() => portOpen(port), 'cloud listening again', 120_000);
       const listeningMs = performance.now() - restartAt;
+      // --cpu-profile: the restarted cloud and every worker, from listening until resynced
+      let stormInspector: Inspector | undefined;
+      if (CPU_PROFILE) {
+        mkdirSync(PROFILE_DIR, { recursive: true });
+        const u = inspectorUrl(cloudOut);
+        if (u !== undefined) {
+          stormInspector = await Inspector.connect(u);
+          await stormInspector.startCpuProfile();
+        }
+        await fl.profile('start', PROFILE_DIR);
+      }
       let st = before;
       await until(
         async () => {
@@ -1012,6 +1066,15 @@ async function main(): Promise<unknown> {
           `${String(st.edges - st.reconnectedOnline)} not reconnected, ${String(st.markedWithoutRv)} of ${String(st.marked)} without the change`,
       );
       const resyncMs = performance.now() - restartAt;
+      if (CPU_PROFILE) {
+        const cloudProfile = await stormInspector?.stopCpuProfile(30, join(PROFILE_DIR, 'cloud.cpuprofile'));
+        stormInspector?.close();
+        log(`storm CPU profile, cloud: ${JSON.stringify(cloudProfile)}`);
+        const workers = await fl.profile('stop', PROFILE_DIR);
+        workers.forEach((w, i) => {
+          log(`storm CPU profile, worker ${String(i)}: ${JSON.stringify(w)}`);
+        });
+      }
       await sleep(5000); // late re-sends would show up as duplicates
       const after = await fl.status(fanKey, fanRv);
       const kinds1 = await apiRequestsByKind(apiReg);

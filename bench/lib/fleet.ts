@@ -6,8 +6,9 @@
  * wall-clock timestamps (`epochMs`, comparable across processes on one machine), and counters.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CpuProfileSummary } from './inspector.js';
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable between processes. */
 export const epochMs = (): number => performance.timeOrigin + performance.now();
@@ -37,6 +38,8 @@ export type ToWorker =
   | { readonly t: 'status'; readonly id: number; readonly fanKey: string; readonly fanRv: string }
   /** remember each edge's connect count and which edges hold `fanKey` (before a storm) */
   | { readonly t: 'mark'; readonly id: number; readonly fanKey: string }
+  /** CPU profile of the worker's own thread (in-process inspector): start, or stop and save to `file` */
+  | { readonly t: 'profile'; readonly id: number; readonly action: 'start' | 'stop'; readonly file: string }
   | { readonly t: 'stop'; readonly id: number };
 
 export interface WorkerStatus {
@@ -75,7 +78,13 @@ export interface PodHops {
 export type FromWorker =
   | { readonly t: 'started'; readonly edges: number }
   | ({ readonly t: 'pod'; readonly name: string; readonly storedAt: number } & PodHops)
-  | { readonly t: 'reply'; readonly id: number; readonly status?: WorkerStatus; readonly error?: string }
+  | {
+      readonly t: 'reply';
+      readonly id: number;
+      readonly status?: WorkerStatus;
+      readonly profile?: CpuProfileSummary;
+      readonly error?: string;
+    }
   | { readonly t: 'fatal'; readonly error: string };
 
 const WORKER = resolve(fileURLToPath(import.meta.url), '../hollow-worker.ts');
@@ -98,7 +107,7 @@ export class Fleet {
   private nextId = 1;
   private readonly waiting = new Map<
     number,
-    { res: (s: WorkerStatus | undefined) => void; rej: (e: Error) => void }
+    { res: (s: WorkerStatus | undefined, p?: CpuProfileSummary) => void; rej: (e: Error) => void }
   >();
   private fatal: string | undefined;
 
@@ -133,7 +142,7 @@ export class Fleet {
           const p = this.waiting.get(m.id);
           this.waiting.delete(m.id);
           if (m.error !== undefined) p?.rej(new Error(m.error));
-          else p?.res(m.status);
+          else p?.res(m.status, m.profile);
           return;
         }
         case 'fatal':
@@ -201,6 +210,30 @@ export class Fleet {
       resets: sum((s) => s.resets),
       timeouts: sum((s) => s.timeouts),
     };
+  }
+
+  /** Starts, or stops and summarizes (saving `<dir>/worker-<i>.cpuprofile`), every worker's CPU profile. */
+  async profile(action: 'start' | 'stop', dir: string): Promise<(CpuProfileSummary | undefined)[]> {
+    return Promise.all(
+      this.workers.map(
+        (w, i) =>
+          new Promise<CpuProfileSummary | undefined>((res, rej) => {
+            const id = this.nextId++;
+            this.waiting.set(id, {
+              res: (_s, p) => {
+                res(p);
+              },
+              rej,
+            });
+            w.proc.send({
+              t: 'profile',
+              id,
+              action,
+              file: join(dir, `worker-${String(i)}.cpuprofile`),
+            } satisfies ToWorker);
+          }),
+      ),
+    );
   }
 
   async mark(fanKey: string): Promise<void> {

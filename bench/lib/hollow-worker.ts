@@ -2,9 +2,12 @@
  * A worker process of hollow edges (bench/lib/fleet.ts forks it): runs its share of
  * HollowEdges and answers the main bench process over IPC. Not run directly.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { CertificateAuthority } from '../../src/common/index.js';
 import { type FromWorker, type ToWorker, type WorkerInit } from './fleet.js';
 import { HollowEdge } from './hollow-edge.js';
+import { summarizeCpuProfile, type CpuProfile } from './inspector.js';
 import { rssBytes } from './procstat.js';
 
 const edges: HollowEdge[] = [];
@@ -13,6 +16,7 @@ let ca: Promise<CertificateAuthority> | undefined;
 const markedConnects: number[] = [];
 let markedHolders: HollowEdge[] = [];
 let growing: Promise<void> = Promise.resolve();
+let profiler: Session | undefined;
 
 const send = (m: FromWorker): void => {
   process.send?.(m);
@@ -129,6 +133,26 @@ process.on('message', (m: ToWorker) => {
         });
         return;
       }
+      case 'profile':
+        if (m.action === 'start') {
+          profiler = new Session();
+          profiler.connect();
+          await profiler.post('Profiler.enable');
+          await profiler.post('Profiler.setSamplingInterval', { interval: 1000 });
+          await profiler.post('Profiler.start');
+          send({ t: 'reply', id: m.id });
+        } else {
+          const r = (await profiler?.post('Profiler.stop')) as { profile: CpuProfile } | undefined;
+          profiler?.disconnect();
+          profiler = undefined;
+          if (r === undefined) {
+            send({ t: 'reply', id: m.id, error: 'no profile running' });
+            return;
+          }
+          writeFileSync(m.file, JSON.stringify(r.profile));
+          send({ t: 'reply', id: m.id, profile: summarizeCpuProfile(r.profile, 15) });
+        }
+        return;
       case 'stop':
         for (let i = 0; i < edges.length; i += 200)
           await Promise.all(edges.slice(i, i + 200).map((e) => e.stop()));

@@ -3,12 +3,13 @@
  * forced GC, `process.memoryUsage()` and heap snapshots of the cloud core without any code in
  * the product for it (bench only).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 
 /** The inspector URL a child printed on stderr ("Debugger listening on ws://…"). */
 export function inspectorUrl(output: string): string | undefined {
-  return /Debugger listening on (ws:\/\/\S+)/.exec(output)?.[1];
+  // the last one: a restarted child appends its own line to the same output
+  return [...output.matchAll(/Debugger listening on (ws:\/\/\S+)/g)].at(-1)?.[1];
 }
 
 export interface MemoryUsage {
@@ -97,34 +98,11 @@ export class Inspector {
    * Stops the profiler and sums self time by function and by file (node_modules package or our
    * source path): where an idle cloud's CPU goes, without a profiler UI.
    */
-  async stopCpuProfile(top = 25): Promise<CpuProfileSummary> {
+  async stopCpuProfile(top = 25, saveAs?: string): Promise<CpuProfileSummary> {
     const r = (await this.call('Profiler.stop')) as { profile: CpuProfile };
     await this.call('Profiler.disable');
-    const p = r.profile;
-    const byId = new Map(p.nodes.map((n) => [n.id, n]));
-    const selfUs = new Map<number, number>();
-    for (let i = 0; i < p.samples.length; i++) {
-      const id = p.samples[i] ?? 0;
-      selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i + 1] ?? 0));
-    }
-    const fn = new Map<string, number>();
-    const file = new Map<string, number>();
-    let total = 0;
-    for (const [id, us] of selfUs) {
-      const cf = byId.get(id)?.callFrame;
-      if (cf === undefined) continue;
-      total += us;
-      const where = fileKey(cf.url);
-      const name = `${cf.functionName === '' ? '(anonymous)' : cf.functionName} ${where}:${String(cf.lineNumber + 1)}`;
-      fn.set(name, (fn.get(name) ?? 0) + us);
-      file.set(where, (file.get(where) ?? 0) + us);
-    }
-    const rank = (m: Map<string, number>): { name: string; pct: number }[] =>
-      [...m.entries()]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, top)
-        .map(([name, us]) => ({ name, pct: Math.round((us / Math.max(1, total)) * 1000) / 10 }));
-    return { sampledMs: Math.round(total / 1000), byFunction: rank(fn), byFile: rank(file) };
+    if (saveAs !== undefined) writeFileSync(saveAs, JSON.stringify(r.profile));
+    return summarizeCpuProfile(r.profile, top);
   }
 
   close(): void {
@@ -132,16 +110,77 @@ export class Inspector {
   }
 }
 
-interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+export interface CpuProfile {
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }[];
   samples: number[];
   timeDeltas: number[];
 }
 
 export interface CpuProfileSummary {
   sampledMs: number;
+  /** share of the samples in which the thread ran something (not "(idle)") */
+  busyPct: number;
   byFunction: { name: string; pct: number }[];
   byFile: { name: string; pct: number }[];
+  /** inclusive: share of busy samples with this function of ours (src/) anywhere on the stack */
+  oursInclusive: { name: string; pct: number }[];
+}
+
+/**
+ * Self time by function and by file (node_modules package or our source path), and inclusive
+ * time of our own functions: where a process's CPU goes, without a profiler UI.
+ */
+export function summarizeCpuProfile(p: CpuProfile, top = 25): CpuProfileSummary {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const selfUs = new Map<number, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    const id = p.samples[i] ?? 0;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i + 1] ?? 0));
+  }
+  const label = (cf: { functionName: string; url: string; lineNumber: number }): string =>
+    `${cf.functionName === '' ? '(anonymous)' : cf.functionName} ${fileKey(cf.url)}:${String(cf.lineNumber + 1)}`;
+  const fn = new Map<string, number>();
+  const file = new Map<string, number>();
+  const ours = new Map<string, number>();
+  let total = 0;
+  let idle = 0;
+  for (const [id, us] of selfUs) {
+    const cf = byId.get(id)?.callFrame;
+    if (cf === undefined) continue;
+    total += us;
+    if (cf.functionName === '(idle)') idle += us;
+    fn.set(label(cf), (fn.get(label(cf)) ?? 0) + us);
+    const where = fileKey(cf.url);
+    file.set(where, (file.get(where) ?? 0) + us);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)?.callFrame;
+      if (f === undefined || !fileKey(f.url).startsWith('src/')) continue;
+      const name = label(f);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      ours.set(name, (ours.get(name) ?? 0) + us);
+    }
+  }
+  const busy = Math.max(1, total - idle);
+  const rank = (m: Map<string, number>, of: number): { name: string; pct: number }[] =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => ({ name, pct: Math.round((us / Math.max(1, of)) * 1000) / 10 }));
+  return {
+    sampledMs: Math.round(total / 1000),
+    busyPct: Math.round((busy / Math.max(1, total)) * 1000) / 10,
+    byFunction: rank(fn, total),
+    byFile: rank(file, total),
+    oursInclusive: rank(ours, busy),
+  };
 }
 
 /** A package name for node_modules, the path under the repository for ours, the rest as is. */
