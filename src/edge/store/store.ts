@@ -130,6 +130,7 @@ interface OutboxRow {
  */
 export class EdgeStore {
   private db: Database.Database | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly listeners = new Set<(c: StoreChange) => void>();
   private readonly viewListeners = new Set<(c: LoggedChange) => void>();
   private readonly now: () => number;
@@ -220,8 +221,23 @@ export class EdgeStore {
   }
 
   close(): void {
+    this.statements.clear();
     this.db?.close();
     this.db = undefined;
+  }
+
+  /**
+   * A prepared statement, compiled once per store (issue 12: the outbox poll, inventory and every
+   * apply prepared their SQL on each call — sqlite3_prepare was ~5 % of a hollow-edge worker's CPU
+   * in a reconnect storm). The SQL texts are constants of this file, so the cache is bounded.
+   */
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (st === undefined) {
+      st = this.conn.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
   }
 
   /**
@@ -255,7 +271,7 @@ export class EdgeStore {
 
   /** The object text with the edge's own latest status of that incarnation, if any. */
   private viewOf(body: string, id: string, uid: string): string {
-    const st = this.conn.prepare('SELECT uid, body FROM local_status WHERE key_id = ?').get(id) as
+    const st = this.sql('SELECT uid, body FROM local_status WHERE key_id = ?').get(id) as
       { uid: string; body: string } | undefined;
     if (st?.uid !== uid) return body;
     return JSON.stringify({ ...(JSON.parse(body) as JsonObject), status: JSON.parse(st.body) as JsonObject });
@@ -272,38 +288,36 @@ export class EdgeStore {
     let outcome: ApplyOutcome;
     try {
       outcome = this.conn.transaction((): ApplyOutcome => {
-        const existing = this.conn
-          .prepare('SELECT uid, resource_version, body FROM objects WHERE key_id = ?')
-          .get(id) as { uid: string; resource_version: string; body: string } | undefined;
+        const existing = this.sql('SELECT uid, resource_version, body FROM objects WHERE key_id = ?').get(
+          id,
+        ) as { uid: string; resource_version: string; body: string } | undefined;
         if (msg.op === 'upsert') {
           if (existing?.uid === msg.uid && existing.resource_version === msg.resourceVersion)
             return 'duplicate';
           const localRev = this.bumpRev();
           const body = JSON.stringify(msg.object);
-          this.conn
-            .prepare(
-              `INSERT INTO objects (key_id, grp, version, kind, namespace, name, uid, resource_version, body, local_rev, updated_at)
+          this.sql(
+            `INSERT INTO objects (key_id, grp, version, kind, namespace, name, uid, resource_version, body, local_rev, updated_at)
                VALUES (@id, @grp, @version, @kind, @namespace, @name, @uid, @rv, @body, @localRev, @now)
                ON CONFLICT(key_id) DO UPDATE SET uid = excluded.uid, resource_version = excluded.resource_version,
                  body = excluded.body, local_rev = excluded.local_rev, updated_at = excluded.updated_at`,
-            )
-            .run({
-              id,
-              grp: msg.key.group,
-              version: msg.key.version,
-              kind: msg.key.kind,
-              namespace: msg.key.namespace ?? null,
-              name: msg.key.name,
-              uid: msg.uid,
-              rv: msg.resourceVersion,
-              body,
-              localRev,
-              now: this.now(),
-            });
+          ).run({
+            id,
+            grp: msg.key.group,
+            version: msg.key.version,
+            kind: msg.key.kind,
+            namespace: msg.key.namespace ?? null,
+            name: msg.key.name,
+            uid: msg.uid,
+            rv: msg.resourceVersion,
+            body,
+            localRev,
+            now: this.now(),
+          });
           const prevView = existing === undefined ? undefined : this.viewOf(existing.body, id, existing.uid);
           // a new incarnation does not inherit the old one's status
           if (existing !== undefined && existing.uid !== msg.uid)
-            this.conn.prepare('DELETE FROM local_status WHERE key_id = ?').run(id);
+            this.sql('DELETE FROM local_status WHERE key_id = ?').run(id);
           const served = this.viewOf(body, id, msg.uid);
           this.logChange(localRev, msg.key, 'upsert', served, prevView);
           view = {
@@ -331,8 +345,8 @@ export class EdgeStore {
         if (existing?.uid !== msg.uid) return 'absent';
         const localRev = this.bumpRev();
         const lastView = this.viewOf(existing.body, id, existing.uid);
-        this.conn.prepare('DELETE FROM objects WHERE key_id = ?').run(id);
-        this.conn.prepare('DELETE FROM local_status WHERE key_id = ?').run(id);
+        this.sql('DELETE FROM objects WHERE key_id = ?').run(id);
+        this.sql('DELETE FROM local_status WHERE key_id = ?').run(id);
         this.logChange(localRev, msg.key, 'delete', lastView, undefined);
         view = {
           rev: localRev,
@@ -362,9 +376,10 @@ export class EdgeStore {
 
   private bumpRev(): number {
     this.localRev++;
-    this.conn
-      .prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v')
-      .run('localRev', String(this.localRev));
+    this.sql('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v').run(
+      'localRev',
+      String(this.localRev),
+    );
     return this.localRev;
   }
 
@@ -379,24 +394,28 @@ export class EdgeStore {
     body: string,
     prev: string | undefined,
   ): void {
-    this.conn
-      .prepare('INSERT INTO changes (rev, grp, kind, type, body, prev) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(rev, key.group, key.kind, type, body, prev ?? null);
+    this.sql('INSERT INTO changes (rev, grp, kind, type, body, prev) VALUES (?, ?, ?, ?, ?, ?)').run(
+      rev,
+      key.group,
+      key.kind,
+      type,
+      body,
+      prev ?? null,
+    );
     if (rev % 256 !== 0) return;
     let floor = Math.max(this.changeFloor, rev - this.retention);
     // the newest changes that fit the byte budget stay; the first one past it and older go
-    const cut = this.conn
-      .prepare(
-        `SELECT rev FROM (SELECT rev, SUM(length(body) + COALESCE(length(prev), 0)) OVER (ORDER BY rev DESC) AS total
+    const cut = this.sql(
+      `SELECT rev FROM (SELECT rev, SUM(length(body) + COALESCE(length(prev), 0)) OVER (ORDER BY rev DESC) AS total
            FROM changes WHERE rev > ?) WHERE total > ? ORDER BY rev DESC LIMIT 1`,
-      )
-      .get(floor, this.retentionBytes) as { rev: number } | undefined;
+    ).get(floor, this.retentionBytes) as { rev: number } | undefined;
     if (cut !== undefined) floor = Math.max(floor, cut.rev);
     if (floor > this.changeFloor) {
-      this.conn.prepare('DELETE FROM changes WHERE rev <= ?').run(floor);
-      this.conn
-        .prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v')
-        .run('changeFloor', String(floor));
+      this.sql('DELETE FROM changes WHERE rev <= ?').run(floor);
+      this.sql('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v').run(
+        'changeFloor',
+        String(floor),
+      );
       this.changeFloor = floor;
     }
   }
@@ -407,11 +426,9 @@ export class EdgeStore {
    */
   changesSince(after: number, filter: { group: string; kind: string }): LoggedChange[] | undefined {
     if (after < this.changeFloor) return undefined;
-    const rows = this.conn
-      .prepare(
-        'SELECT rev, grp, kind, type, body, prev FROM changes WHERE rev > ? AND grp = ? AND kind = ? ORDER BY rev',
-      )
-      .all(after, filter.group, filter.kind) as {
+    const rows = this.sql(
+      'SELECT rev, grp, kind, type, body, prev FROM changes WHERE rev > ? AND grp = ? AND kind = ? ORDER BY rev',
+    ).all(after, filter.group, filter.kind) as {
       rev: number;
       grp: string;
       kind: string;
@@ -444,17 +461,14 @@ export class EdgeStore {
 
   /** What the node holds, for the inventory sent on every (re)connect (DESIGN §2). */
   inventory(): InventoryItem[] {
-    const rows = this.conn
-      .prepare(
-        'SELECT grp, version, kind, namespace, name, uid, resource_version FROM objects ORDER BY key_id',
-      )
-      .all() as Omit<ObjectRow, 'key_id' | 'body' | 'local_rev'>[];
+    const rows = this.sql(
+      'SELECT grp, version, kind, namespace, name, uid, resource_version FROM objects ORDER BY key_id',
+    ).all() as Omit<ObjectRow, 'key_id' | 'body' | 'local_rev'>[];
     return rows.map((r) => ({ key: rowKey(r), uid: toUid(r.uid), resourceVersion: rv(r.resource_version) }));
   }
 
   get(key: ObjectKey): StoredObject | undefined {
-    const r = this.conn.prepare('SELECT * FROM objects WHERE key_id = ?').get(keyId(key)) as
-      ObjectRow | undefined;
+    const r = this.sql('SELECT * FROM objects WHERE key_id = ?').get(keyId(key)) as ObjectRow | undefined;
     return r === undefined ? undefined : toStored(r);
   }
 
@@ -462,12 +476,15 @@ export class EdgeStore {
   list(filter: { group: string; kind: string; namespace?: string }): StoredObject[] {
     const rows = (
       filter.namespace === undefined
-        ? this.conn
-            .prepare('SELECT * FROM objects WHERE grp = ? AND kind = ? ORDER BY key_id')
-            .all(filter.group, filter.kind)
-        : this.conn
-            .prepare('SELECT * FROM objects WHERE grp = ? AND kind = ? AND namespace = ? ORDER BY key_id')
-            .all(filter.group, filter.kind, filter.namespace)
+        ? this.sql('SELECT * FROM objects WHERE grp = ? AND kind = ? ORDER BY key_id').all(
+            filter.group,
+            filter.kind,
+          )
+        : this.sql('SELECT * FROM objects WHERE grp = ? AND kind = ? AND namespace = ? ORDER BY key_id').all(
+            filter.group,
+            filter.kind,
+            filter.namespace,
+          )
     ) as ObjectRow[];
     return rows.map(toStored);
   }
@@ -484,7 +501,7 @@ export class EdgeStore {
       filter.namespace === undefined
         ? [filter.group, filter.kind]
         : [filter.group, filter.kind, filter.namespace];
-    const rows = this.conn.prepare(sql).all(...args) as (ObjectRow & {
+    const rows = this.sql(sql).all(...args) as (ObjectRow & {
       st_uid: string | null;
       st_body: string | null;
       st_rev: number | null;
@@ -518,23 +535,21 @@ export class EdgeStore {
     let view: LoggedChange | undefined;
     try {
       this.conn.transaction(() => {
-        this.conn
-          .prepare(
-            `INSERT INTO outbox (coalesce_key, id, key_json, uid, write_type, payload, enqueued_at, order_no)
+        this.sql(
+          `INSERT INTO outbox (coalesce_key, id, key_json, uid, write_type, payload, enqueued_at, order_no)
              VALUES (@ck, @id, @key, @uid, @type, @payload, @now, @order)
              ON CONFLICT(coalesce_key) DO UPDATE SET id = excluded.id, uid = excluded.uid, payload = excluded.payload,
                enqueued_at = excluded.enqueued_at, order_no = excluded.order_no`,
-          )
-          .run({
-            ck: coalesceKey,
-            id,
-            key: JSON.stringify(key),
-            uid: uid ?? null,
-            type: write.type,
-            payload: JSON.stringify(write.payload),
-            now: this.now(),
-            order: ++this.orderNo,
-          });
+        ).run({
+          ck: coalesceKey,
+          id,
+          key: JSON.stringify(key),
+          uid: uid ?? null,
+          type: write.type,
+          payload: JSON.stringify(write.payload),
+          now: this.now(),
+          order: ++this.orderNo,
+        });
         view = this.recordLocalStatus(key, write, uid);
       })();
     } catch (e) {
@@ -556,21 +571,19 @@ export class EdgeStore {
   ): LoggedChange | undefined {
     if (OVERLAID[write.type] !== key.kind || Object.hasOwn(write.payload, 'deleted')) return undefined;
     const kid = keyId(key);
-    const row = this.conn.prepare('SELECT uid, body FROM objects WHERE key_id = ?').get(kid) as
+    const row = this.sql('SELECT uid, body FROM objects WHERE key_id = ?').get(kid) as
       { uid: string; body: string } | undefined;
     if (row === undefined || (uid !== undefined && uid !== row.uid)) return undefined;
     const text = JSON.stringify(write.payload);
-    const old = this.conn.prepare('SELECT uid, body FROM local_status WHERE key_id = ?').get(kid) as
+    const old = this.sql('SELECT uid, body FROM local_status WHERE key_id = ?').get(kid) as
       { uid: string; body: string } | undefined;
     if (old?.uid === row.uid && old.body === text) return undefined;
     const prevView = this.viewOf(row.body, kid, row.uid);
     const rev = this.bumpRev();
-    this.conn
-      .prepare(
-        `INSERT INTO local_status (key_id, uid, body, rev) VALUES (?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO local_status (key_id, uid, body, rev) VALUES (?, ?, ?, ?)
          ON CONFLICT(key_id) DO UPDATE SET uid = excluded.uid, body = excluded.body, rev = excluded.rev`,
-      )
-      .run(kid, row.uid, text, rev);
+    ).run(kid, row.uid, text, rev);
     const served = this.viewOf(row.body, kid, row.uid);
     this.logChange(rev, key, 'upsert', served, prevView);
     return {
@@ -586,9 +599,7 @@ export class EdgeStore {
   /** The oldest `limit` outbox items, excluding ids already in flight. */
   pending(limit: number, exclude: ReadonlySet<string> = new Set()): OutboxItem[] {
     const out: OutboxItem[] = [];
-    const rows = this.conn
-      .prepare('SELECT * FROM outbox ORDER BY order_no')
-      .iterate() as IterableIterator<OutboxRow>;
+    const rows = this.sql('SELECT * FROM outbox ORDER BY order_no').iterate() as IterableIterator<OutboxRow>;
     for (const r of rows) {
       if (out.length >= limit) break;
       if (exclude.has(r.id)) continue;
@@ -605,24 +616,22 @@ export class EdgeStore {
 
   /** The cloud acked (or finally refused) item `id`: it leaves the outbox. A superseded id removes nothing. */
   settle(id: MessageId): boolean {
-    return this.conn.prepare('DELETE FROM outbox WHERE id = ?').run(id).changes > 0;
+    return this.sql('DELETE FROM outbox WHERE id = ?').run(id).changes > 0;
   }
 
   outboxDepth(): number {
-    return (this.conn.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+    return (this.sql('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
   }
 
   // ── small key/value state (health verdict, certificates' metadata, …) ───────────────
 
   getMeta(k: string): string | undefined {
-    const r = this.conn.prepare('SELECT v FROM meta WHERE k = ?').get(k) as { v: string } | undefined;
+    const r = this.sql('SELECT v FROM meta WHERE k = ?').get(k) as { v: string } | undefined;
     return r?.v;
   }
 
   setMeta(k: string, v: string): void {
-    this.conn
-      .prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v')
-      .run(k, v);
+    this.sql('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v').run(k, v);
   }
 
   /** PRAGMA integrity_check, for the health unit (DESIGN §4). */
