@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -169,7 +169,7 @@ describe('hub sessions', () => {
 
   /** A hub with one handshake slot (and the given admission queue), its registry and busy count. */
   const smallHub = async (
-    queue: { maxQueuedConnections?: number; queueWaitMs?: number } = {},
+    queue: { maxQueuedConnections?: number; queueWaitMs?: number; acceptors?: number } = {},
   ): Promise<{
     hub: Hub;
     reg: Registry;
@@ -356,5 +356,68 @@ describe('hub sessions', () => {
     await eventually(() => link.state === 'online', 'the edge online');
     expect(small.pendingHandshakes).toBe(0);
     expect(await busy()).toBe(1);
+  });
+
+  /**
+   * Most connections the hub accepted within one event-loop iteration while `n` connect at once
+   * and each iteration is kept busy for a few ms (as a cloud with thousands of sessions is): the
+   * slot is held, so every accepted connection waits in the admission queue and is counted there.
+   */
+  const acceptsPerIteration = async (
+    acceptors: number,
+    n: number,
+  ): Promise<{ max: number; port: number; hub: Hub }> => {
+    const { hub: h, reg } = await smallHub({ acceptors, queueWaitMs: 60_000 });
+    expect((await reg.metrics()).split('\n').find((l) => l.startsWith('tether_hub_listening_handles '))).toBe(
+      `tether_hub_listening_handles ${String(acceptors)}`,
+    );
+    const holder = await holdSlot(h.port);
+    cleanups.push(() => {
+      holder.destroy();
+    });
+    await eventually(() => h.pendingHandshakes === 1, 'the held handshake');
+    let max = 0;
+    let last = h.queuedConnections;
+    let spinning = true;
+    const spin = (): void => {
+      const t = Date.now();
+      while (Date.now() - t < 5);
+      const now = h.queuedConnections;
+      max = Math.max(max, now - last);
+      last = now;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const clients = Array.from({ length: n }, () =>
+      connect(h.port, '127.0.0.1').on('error', () => undefined),
+    );
+    cleanups.push(() => {
+      for (const c of clients) c.destroy();
+    });
+    await eventually(() => h.queuedConnections >= n, `all ${String(n)} connections held`, 30_000);
+    spinning = false;
+    return { max, port: h.port, hub: h };
+  };
+
+  it('hub — with acceptors > 1 one event-loop iteration accepts several connections (libuv accepts one per listening handle and iteration), and stop() releases every handle', async () => {
+    const one = await acceptsPerIteration(1, 40);
+    expect(one.max).toBe(1);
+    const four = await acceptsPerIteration(4, 40);
+    expect(four.max).toBeGreaterThan(1);
+    expect(four.max).toBeLessThanOrEqual(4);
+    await four.hub.stop();
+    // every duplicate handle of the socket is closed: the port can be bound again
+    const again = createTcpServer();
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen(four.port, '127.0.0.1', () => {
+        resolve();
+      });
+    });
+    await new Promise<void>((r) =>
+      again.close(() => {
+        r();
+      }),
+    );
   });
 });

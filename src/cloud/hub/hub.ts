@@ -6,6 +6,7 @@ import { createServer as createTcpServer, type Server as TcpServer, type Socket 
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { duplicateListener } from './listeners.js';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
 import {
@@ -75,6 +76,14 @@ export const HubConfigSchema = z.object({
    * TLS later would be work for a client already gone.
    */
   queueWaitMs: z.number().int().min(1).default(6000),
+  /**
+   * Listening handles on the hub's socket (src/cloud/hub/listeners.ts): libuv accepts one
+   * connection per handle and event-loop iteration, and a busy cloud turns ~100 iterations a
+   * second — in a reconnect storm that, not the CPU, bounded how fast edges got in (issue 12).
+   */
+  acceptors: z.number().int().min(1).max(64).default(8),
+  /** The kernel's accept queue (listen backlog; Linux caps it at net.core.somaxconn). */
+  listenBacklog: z.number().int().min(1).default(4096),
   /** A TLS handshake not finished in this long is abandoned (Node's default is 120 s). */
   handshakeTimeoutMs: z.number().int().min(100).default(15_000),
   /**
@@ -140,6 +149,13 @@ export class Hub {
   private server: Server | undefined;
   /** The listening socket: connections wait here (unread) for a handshake slot, then go to `server`. */
   private tcp: TcpServer | undefined;
+  /**
+   * Connections handed to the TLS server and not closed yet: stop() destroys them, or a handshake
+   * in progress would hold server.close() until handshakeTimeoutMs.
+   */
+  private readonly admitted = new Set<Socket>();
+  /** more listening handles on the same socket (acceptors − 1; listeners.ts) */
+  private listeners: TcpServer[] = [];
   private readonly queue: { socket: Socket; at: number }[] = [];
   private queueHead = 0;
   private queueTimer: NodeJS.Timeout | undefined;
@@ -235,6 +251,30 @@ export class Hub {
         registers,
         collect: () => {
           this.metrics.limit.set(this.limitNow);
+        },
+      }),
+      queued: new Gauge({
+        name: 'tether_hub_queued_connections',
+        help: 'Connections accepted and held unread, waiting for a handshake slot (admission queue)',
+        registers,
+        collect: () => {
+          this.metrics.queued.set(this.queuedConnections);
+        },
+      }),
+      listeners: new Gauge({
+        name: 'tether_hub_listening_handles',
+        help: 'Listening handles accepting on the hub socket (acceptors; fewer if the helper failed)',
+        registers,
+        collect: () => {
+          this.metrics.listeners.set(this.tcp === undefined ? 0 : 1 + this.listeners.length);
+        },
+      }),
+      ungreeted: new Gauge({
+        name: 'tether_hub_ungreeted_sessions',
+        help: 'WebSocket sessions open whose edge has not said hello yet',
+        registers,
+        collect: () => {
+          this.metrics.ungreeted.set(this.ungreeted.size);
         },
       }),
       hellos: new Counter({
@@ -385,24 +425,24 @@ export class Hub {
     // pauseOnConnect: a held connection is not read (its ClientHello waits in the kernel) until
     // admit() hands it to the TLS server, so holding one costs a socket, not CPU.
     const tcp = createTcpServer({ pauseOnConnect: true }, (socket) => {
-      this.metrics.handshakes.inc({ result: 'accepted' });
-      // a held socket is not read, but may still see an error; the TLS server handles it after
-      socket.on('error', () => undefined);
-      if (this.queuedConnections >= this.cfg.maxQueuedConnections && this.handshakes >= this.limitNow) {
-        this.shed(socket);
-        return;
-      }
-      this.queue.push({ socket, at: Date.now() });
-      this.admit();
+      this.held(socket);
     });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(this.cfg.port, this.cfg.host, () => {
+      tcp.listen({ port: this.cfg.port, host: this.cfg.host, backlog: this.cfg.listenBacklog }, () => {
         tcp.off('error', reject);
         resolve();
       });
     });
     this.tcp = tcp;
+    this.listeners = await duplicateListener(
+      tcp,
+      this.cfg.acceptors - 1,
+      (socket) => {
+        this.held(socket);
+      },
+      this.log,
+    );
     this.delay = monitorEventLoopDelay({ resolution: 10 });
     this.delay.enable();
     this.tuneTimer = setInterval(() => {
@@ -424,6 +464,16 @@ export class Hub {
               r();
             }),
           );
+    const listeners = this.listeners;
+    this.listeners = [];
+    const extraClosed = listeners.map(
+      (l) =>
+        new Promise<void>((r) =>
+          l.close(() => {
+            r();
+          }),
+        ),
+    );
     clearTimeout(this.queueTimer);
     clearInterval(this.tuneTimer);
     this.tuneTimer = undefined;
@@ -439,6 +489,8 @@ export class Hub {
     this.wss?.close();
     const server = this.server;
     this.server = undefined;
+    for (const socket of this.admitted) socket.destroy();
+    this.admitted.clear();
     if (server !== undefined) {
       server.closeAllConnections();
       // it never listened itself (connections come from `tcp`): close() only ends its bookkeeping
@@ -448,7 +500,24 @@ export class Hub {
         }),
       );
     }
-    await closed;
+    await Promise.all([closed, ...extraClosed]);
+  }
+
+  /** A TCP connection accepted (on any listening handle): held unread for admission. */
+  private held(socket: Socket): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    this.metrics.handshakes.inc({ result: 'accepted' });
+    // a held socket is not read, but may still see an error; the TLS server handles it after
+    socket.on('error', () => undefined);
+    if (this.queuedConnections >= this.cfg.maxQueuedConnections && this.handshakes >= this.limitNow) {
+      this.shed(socket);
+      return;
+    }
+    this.queue.push({ socket, at: Date.now() });
+    this.admit();
   }
 
   private shed(socket: Socket): void {
@@ -479,7 +548,10 @@ export class Hub {
       }
       this.handshakes++;
       this.metrics.handshakes.inc({ result: 'started' });
-      server.emit('connection', next.socket);
+      const socket = next.socket;
+      this.admitted.add(socket);
+      socket.once('close', () => this.admitted.delete(socket));
+      server.emit('connection', socket);
     }
     // compact now and then instead of shift() per connection (O(n) each)
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
