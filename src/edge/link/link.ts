@@ -41,6 +41,15 @@ const buildLinkConfigSchema = () =>
       .object({
         initialMs: z.number().int().min(1).default(500),
         maxMs: z.number().int().min(1).default(30_000),
+        /**
+         * While the cloud refuses connections (its port is closed: a cloud core restarting),
+         * retry within this bound instead of the exponential back-off — for the first
+         * `refusedWindowMs` of the outage only. A refusal costs the cloud nothing (its kernel
+         * answers), and a restart is usually back within seconds: in a 5,000-edge restart the
+         * full-jitter back-off had edges sleeping up to 16 s after the cloud listened (issue 12).
+         */
+        refusedRetryMaxMs: z.number().int().min(1).default(3000),
+        refusedWindowMs: z.number().int().min(0).default(60_000),
       })
       .prefault({}),
     /** Upstream writes sent and not yet acked. */
@@ -104,6 +113,9 @@ export class Link extends EventEmitter<LinkEvents> {
   private secureContext: SecureContext | undefined;
   private stopping = false;
   private lastRtt: { rttMs: number; skewMs: number } | undefined;
+  /** when the current run of failed attempts began (refusedWindowMs), and how the last one failed */
+  private failingSince: number | undefined;
+  private lastFailure: 'refused' | 'other' = 'other';
   readonly counters = {
     applied: 0,
     duplicates: 0,
@@ -325,6 +337,7 @@ export class Link extends EventEmitter<LinkEvents> {
     });
     ws.on('error', (e) => {
       const code = (e as { code?: unknown }).code;
+      this.lastFailure = code === 'ECONNREFUSED' ? 'refused' : 'other';
       if (code === 'ECONNREFUSED') this.counters.refused++;
       else if (code === 'ECONNRESET' || code === 'EPIPE') this.counters.resets++;
       else if (e.message.includes('timed out')) this.counters.timeouts++;
@@ -345,7 +358,8 @@ export class Link extends EventEmitter<LinkEvents> {
       }
       if (this.stopping) return;
       this.stateValue = 'backoff';
-      const delay = this.backoff.next();
+      const delay = this.retryDelay();
+      this.lastFailure = 'other';
       this.log.debug({ delayMs: delay, attempt: this.backoff.attempts }, 'reconnecting');
       this.retryTimer = setTimeout(() => {
         this.connect();
@@ -354,11 +368,26 @@ export class Link extends EventEmitter<LinkEvents> {
     });
   }
 
+  /**
+   * The next reconnect delay: the exponential back-off, except early in an outage where the cloud
+   * refuses (not listening: restarting), which is retried within refusedRetryMaxMs. Overload
+   * (a connection closed by the hub's admission, a handshake timeout) still backs off.
+   */
+  private retryDelay(): number {
+    const now = Date.now();
+    this.failingSince ??= now;
+    const backoff = this.backoff.next();
+    const { refusedRetryMaxMs, refusedWindowMs } = this.cfg.reconnect;
+    if (this.lastFailure !== 'refused' || now - this.failingSince >= refusedWindowMs) return backoff;
+    return Math.min(backoff, Math.round(refusedRetryMaxMs * (0.1 + 0.9 * Math.random())));
+  }
+
   private onWelcome(env: Envelope<'welcome'>): void {
     this.settings = env.settings;
     this.features = env.features ?? [];
     this.stateValue = 'online';
     this.backoff.reset();
+    this.failingSince = undefined;
     this.counters.connects++;
     this.metrics.connects.inc();
     this.metrics.online.set(1);
