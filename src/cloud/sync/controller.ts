@@ -140,6 +140,8 @@ export class SyncController implements HubHandler {
   private readonly devices = new DeviceIndex();
   private readonly ownership = new OwnershipIndex();
   private readonly queues = new Map<NodeName, NodeQueue>();
+  /** resolve() results by cached object (WeakMap: dropped with the object the cache replaced) */
+  private readonly resolved = new WeakMap<object, Desired>();
   private readonly inventories = new Map<NodeName, InventoryItem[]>();
   private readonly pumpSoon = new Set<NodeName>();
   private pumpScheduled = false;
@@ -355,13 +357,20 @@ export class SyncController implements HubHandler {
     const obj = this.caches.get(key.kind)?.get(key.name, key.namespace);
     const uid = obj?.metadata?.uid;
     if (obj === undefined || uid === undefined) return undefined;
+    // The cache replaces an object on every change, so the reference is its version: resolved once,
+    // not per node and pump (issue 12: a reconnect storm resolved every node's objects again, two
+    // JSON round trips and a SHA-256 each — ~5 % of the cloud's CPU in the storm's profile).
+    const known = this.resolved.get(obj);
+    if (known !== undefined) return known;
     const apiVersion = key.group === '' ? key.version : `${key.group}/${key.version}`;
     // managedFields are the API server's bookkeeping (server-side apply): nothing at the edge
     // reads them, and they can double an object's size on the link.
     const { metadata, ...rest } = plainObject(obj) as { metadata?: Record<string, unknown> };
     const { managedFields: _mf, ...meta } = metadata ?? {};
     const object = { apiVersion, kind: key.kind, ...rest, metadata: meta } as JsonObject;
-    return { uid: uid as Uid, resourceVersion: syncVersion(key.kind, obj), object };
+    const desired: Desired = { uid: uid as Uid, resourceVersion: syncVersion(key.kind, obj), object };
+    this.resolved.set(obj, desired);
+    return desired;
   }
 
   private desiredKeys(node: NodeName): ObjectKey[] {
