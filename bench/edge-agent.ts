@@ -352,6 +352,12 @@ async function main(): Promise<void> {
       console.error(
         `edge-agent bench: ${phase} ${entry} ${flags || '(defaults)'}: ${JSON.stringify(m)} ${JSON.stringify(smaps)}`,
       );
+      // the store grows from phase to phase on the same data dir (twins, change log, outbox): its
+      // size beside each phase, as later phases start on a larger database
+      const db = readdirSync(dataDir)
+        .filter((f) => /\.(db|sqlite)(-wal|-shm)?$/.test(f))
+        .map((f) => `${f} ${(statSync(join(dataDir, f)).size / 1048576).toFixed(1)} MiB`);
+      console.error(`edge-agent bench: ${phase}: store files: ${db.join(', ')}`);
       if (existsSync(`${memFile}.builtins`)) {
         const mods = JSON.parse(readFileSync(`${memFile}.builtins`, 'utf8')) as string[];
         console.error(
@@ -359,7 +365,11 @@ async function main(): Promise<void> {
         );
         rmSync(`${memFile}.builtins`);
       }
-      if (SNAPSHOT_DIR !== '') await snapshot(pid, `${phase}-${entry}-${String(phases.length)}.heapsnapshot`);
+      if (SNAPSHOT_DIR !== '')
+        await snapshot(
+          pid,
+          `${phase}-${entry.replace(/[^\w.-]+/g, '_')}-${String(phases.length)}.heapsnapshot`,
+        );
       await stopAgent(child);
     };
 
