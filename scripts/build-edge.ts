@@ -15,6 +15,7 @@
 // No source map by default (TETHER_SOURCEMAP=1 writes an external one).
 import { build, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 
 const out = process.argv[2];
@@ -64,6 +65,30 @@ const noZodLocales: Plugin = {
 const asciiOnly = (text: string): string =>
   text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
+/**
+ * Node's builtin modules through require(), not import. An ES module import of a builtin makes
+ * node build its ESM namespace, which reads every export — lazy getters included: `node:tls`'s
+ * rootCertificates (148 PEM strings, ~0.25 MiB of heap for the life of the process, although
+ * the agent passes its own CA everywhere) and `node:crypto`'s webcrypto/subtle (lib/internal/
+ * crypto/webcrypto and its WebIDL converters). As CommonJS, esbuild reads the named imports off
+ * the module object where they are used, so a getter runs only if the code reads it.
+ */
+const builtinsAsRequire: Plugin = {
+  name: 'builtins-as-require',
+  setup(b) {
+    const builtin = new Set(builtinModules);
+    b.onResolve({ filter: /^[a-z_:/]+$/ }, (a) =>
+      a.kind === 'import-statement' && builtin.has(a.path.replace(/^node:/, ''))
+        ? { path: a.path, namespace: 'tether-builtin' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'tether-builtin' }, (a) => ({
+      contents: `module.exports = require(${JSON.stringify(a.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 const result = await build({
   entryPoints: ['src/cli/edge-main.ts'],
   outfile: join(out, 'tether-edge.mjs'),
@@ -87,7 +112,7 @@ const result = await build({
   },
   charset: 'ascii',
   legalComments: 'none',
-  plugins: [noZodLocales],
+  plugins: [noZodLocales, builtinsAsRequire],
   write: false,
   logLevel: 'warning',
 });
