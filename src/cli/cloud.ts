@@ -133,6 +133,7 @@ export async function startCloud(cfg: CloudConfig): Promise<RunningCloud> {
       renewIntervalSeconds: cfg.leases.renewIntervalSeconds,
       leaseDurationSeconds: cfg.leases.leaseDurationSeconds,
       maxInFlight: cfg.leases.maxInFlight,
+      busyRenewIntervalSeconds: cfg.leases.busyRenewIntervalSeconds,
     },
   });
   // Rotation signs with the cloud CA; with operator-provided certificates there is none to sign with.

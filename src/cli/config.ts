@@ -103,6 +103,8 @@ const buildCloudConfigSchema = () =>
           leaseDurationSeconds: z.number().int().min(1).default(40),
           /** Lease writes in flight at once, across all nodes. Default 64. */
           maxInFlight: z.number().int().min(1).max(1000).default(64),
+          /** Renewal period while edges are being admitted (a reconnect storm); at most half the lease. Default 20. */
+          busyRenewIntervalSeconds: z.number().min(0.1).max(3600).default(20),
         })
         .strict()
         .prefault({}),

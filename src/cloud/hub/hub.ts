@@ -355,6 +355,11 @@ export class Hub {
     this.admit();
   }
 
+  /** Edges held for or in a TLS handshake now: the Lease renewer renews less often meanwhile. */
+  get admitting(): boolean {
+    return this.handshakes > 0 || this.queuedConnections > 0;
+  }
+
   /** TLS handshakes in progress (tests, metrics). */
   get pendingHandshakes(): number {
     return this.handshakes;

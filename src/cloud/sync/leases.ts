@@ -11,6 +11,13 @@ export const LeaseRenewerConfigSchema = z.object({
   renewIntervalSeconds: z.number().min(0.1).max(3600).default(10),
   leaseDurationSeconds: z.number().int().min(1).default(40),
   /**
+   * The renew interval while the hub is admitting edges (a reconnect storm), at most half the
+   * lease duration. A Lease renewed 20 s ago still has 20 s left; the writes saved are CPU the
+   * cloud and the API server give to the edges still coming back (issue 12: 677 Lease writes/s of
+   * edges already back went on during a 10,000-edge storm). Equal to renewIntervalSeconds: never.
+   */
+  busyRenewIntervalSeconds: z.number().min(0.1).max(3600).default(20),
+  /**
    * Lease writes in flight at once, across all nodes (a reconnect storm is paced, not a flood).
    * Throughput is this over the API round trip: 16 kept pace with 10,000 idle nodes (1,000/s
    * due) but fell to 153/s against 500/s due right after a 5,000-node join (oldest due renewal
@@ -44,6 +51,8 @@ export interface LiveSession {
 export interface SessionLookup {
   session(node: NodeName): LiveSession | undefined;
   readonly settings: SessionSettings;
+  /** Edges are waiting for or in their TLS handshake now (the hub's admission is busy). */
+  readonly admitting?: boolean;
 }
 
 interface Entry {
@@ -80,6 +89,7 @@ export class LeaseRenewer {
   private inFlight = 0;
   private stopped = false;
   private readonly intervalMs: number;
+  private readonly busyIntervalMs: number;
   private readonly freshnessMs: number;
   private readonly metrics;
 
@@ -98,6 +108,14 @@ export class LeaseRenewer {
       );
     this.cfg = parsed.data;
     this.intervalMs = Math.round(this.cfg.renewIntervalSeconds * 1000);
+    // never beyond half the lease: a renewal late by the other half still lands in time
+    this.busyIntervalMs = Math.max(
+      this.intervalMs,
+      Math.min(
+        Math.round(this.cfg.busyRenewIntervalSeconds * 1000),
+        (this.cfg.leaseDurationSeconds * 1000) / 2,
+      ),
+    );
     const { keepaliveMs, missedPongLimit } = sessions.settings;
     this.freshnessMs = this.cfg.freshnessMs ?? Math.round(keepaliveMs * Math.max(1.5, missedPongLimit - 1));
     const registers = [registry];
@@ -148,6 +166,11 @@ export class LeaseRenewer {
         collect: () => {
           this.metrics.inFlightNow.set(this.inFlight);
         },
+      }),
+      stretched: new Counter({
+        name: 'tether_sync_lease_renewals_stretched_total',
+        help: 'Renewals scheduled at busyRenewIntervalSeconds instead of renewIntervalSeconds because the hub was admitting edges',
+        registers,
       }),
       lag: new Histogram({
         name: 'tether_sync_lease_renewal_lag_seconds',
@@ -295,6 +318,8 @@ export class LeaseRenewer {
 
   private nextDelay(spread = false): number {
     const f = spread ? 0.1 + 0.9 * Math.random() : 1 - 0.1 * Math.random();
-    return Math.max(1, Math.round(this.intervalMs * f));
+    const interval = this.sessions.admitting === true ? this.busyIntervalMs : this.intervalMs;
+    if (interval !== this.intervalMs) this.metrics.stretched.inc();
+    return Math.max(1, Math.round(interval * f));
   }
 }

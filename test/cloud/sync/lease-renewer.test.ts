@@ -25,6 +25,8 @@ class SlowWriter implements LeaseWriter {
 }
 
 class Sessions {
+  /** the hub's admission busy (a reconnect storm) */
+  admitting = false;
   readonly settings: SessionSettings = {
     keepaliveMs: 200,
     missedPongLimit: 3,
@@ -42,6 +44,8 @@ class Sessions {
     return this.map.get(n);
   }
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('cloud/sync LeaseRenewer (issue 12)', () => {
   let renewer: LeaseRenewer | undefined;
@@ -169,5 +173,53 @@ describe('cloud/sync LeaseRenewer (issue 12)', () => {
     expect(await value('tether_sync_lease_renewals_in_flight')).toBe(0);
     expect(await value('tether_sync_lease_renewals_queued')).toBe(0);
     expect(await value('tether_sync_lease_renewal_oldest_due_seconds')).toBe(0);
+  });
+
+  it('leases — while the hub is admitting edges, connected nodes are renewed at busyRenewIntervalSeconds (never beyond half the lease), and at renewIntervalSeconds again after', async () => {
+    const writer = new SlowWriter();
+    const sessions = new Sessions();
+    const registry = createRegistry();
+    const r = new LeaseRenewer(
+      // busy 5 s asked, but the lease lasts 1 s: capped at 0.5 s
+      { renewIntervalSeconds: 0.1, busyRenewIntervalSeconds: 5, leaseDurationSeconds: 1 },
+      writer,
+      sessions,
+      silentLogger(),
+      registry,
+    );
+    renewer = r;
+    const keepFresh = setInterval(() => {
+      for (const s of sessions.map.values()) s.lastFrameAt = Date.now();
+    }, 20);
+    const gaps = (from: number): number[] => {
+      const at = writer.of('storm').filter((t) => t >= from);
+      return at.slice(1).map((t, i) => t - (at[i] ?? t));
+    };
+    try {
+      sessions.admitting = true;
+      r.sessionOpened(sessions.open('storm'));
+      const t0 = Date.now();
+      await eventually(() => writer.of('storm').length >= 4, 'four renewals while admitting', 10_000);
+      // the first at once, then every 0.45–0.5 s (the cap, jittered down by ≤ 10 %) plus the write
+      const busyGaps = gaps(t0).slice(1);
+      expect(Math.min(...busyGaps)).toBeGreaterThanOrEqual(400);
+      expect(Math.max(...busyGaps)).toBeLessThan(2500); // capped, not the 5 s asked
+      expect(
+        await metricValue(registry, 'tether_sync_lease_renewals_stretched_total'),
+      ).toBeGreaterThanOrEqual(3);
+      sessions.admitting = false;
+      await sleep(600); // the renewal already scheduled at the busy interval runs first
+      const t1 = Date.now();
+      await eventually(
+        () => writer.of('storm').filter((t) => t >= t1).length >= 6,
+        'renewals at the normal interval',
+        10_000,
+      );
+      // 0.09–0.1 s plus the 20 ms write: the median well under the busy interval's shortest gap
+      const normal = gaps(t1).sort((a, b) => a - b);
+      expect(normal[Math.floor(normal.length / 2)]).toBeLessThan(0.6 * Math.min(...busyGaps));
+    } finally {
+      clearInterval(keepFresh);
+    }
   });
 });
