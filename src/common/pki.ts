@@ -254,6 +254,11 @@ export function certInfo(certPem: string): CertInfo {
   } catch (e) {
     throw new PkiError('CERT_INVALID', 'not a valid PEM certificate', { cause: e });
   }
+  return certInfoOf(c);
+}
+
+/** certInfo of a parsed certificate (a TLS peer's, from getPeerX509Certificate): no second parse. */
+export function certInfoOf(c: X509Certificate): CertInfo {
   const fields = c.subject.split('\n');
   const get = (k: string): string[] =>
     fields.filter((f) => f.startsWith(`${k}=`)).map((f) => f.slice(k.length + 1));

@@ -10,7 +10,7 @@ import { duplicateListener } from './listeners.js';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
 import {
-  certInfo,
+  certInfoOf,
   ConfigError,
   errorMessage,
   type CertInfo,
@@ -447,6 +447,7 @@ export class Hub {
         this.held(socket);
       },
       this.log,
+      this.cfg.listenBacklog,
     );
     this.delay = monitorEventLoopDelay({ resolution: 10 });
     this.delay.enable();
@@ -607,7 +608,7 @@ export class Hub {
       this.refuse(socket, 401, reason, why === 'CERT_HAS_EXPIRED' ? 'expired' : 'untrusted');
       return;
     }
-    const info = certInfo(peer.toString());
+    const info = certInfoOf(peer);
     if (!info.organizations.includes(EDGE_GROUP) || !NODE_NAME.test(info.commonName)) {
       this.refuse(socket, 403, `certificate ${info.commonName} is not an edge node certificate`, 'not-edge');
       return;
