@@ -66,7 +66,7 @@ function symbols(): Sym[] {
 
 /** A family for a symbol name: enough to tell which part of node a page belongs to. */
 function family(name: string): string {
-  if (/^icudt\d+_dat$/.test(name)) return 'ICU data (icudt*_dat)';
+  if (/^icudt\d+_dat/.test(name)) return 'ICU data (icudt*_dat)';
   if (name.startsWith('Builtins_')) return 'V8 embedded builtins (Builtins_*)';
   if (name.startsWith('v8_Default_embedded_blob')) return 'V8 embedded blob';
   if (name.startsWith('node::builtins::') || /_raw$/.test(name)) return "node's JS builtins sources";
