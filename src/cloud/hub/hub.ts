@@ -82,8 +82,6 @@ export const HubConfigSchema = z.object({
    * second — in a reconnect storm that, not the CPU, bounded how fast edges got in (issue 12).
    */
   acceptors: z.number().int().min(1).max(64).default(8),
-  /** The kernel's accept queue (listen backlog; Linux caps it at net.core.somaxconn). */
-  listenBacklog: z.number().int().min(1).default(4096),
   /** A TLS handshake not finished in this long is abandoned (Node's default is 120 s). */
   handshakeTimeoutMs: z.number().int().min(100).default(15_000),
   /**
@@ -434,7 +432,9 @@ export class Hub {
     });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen({ port: this.cfg.port, host: this.cfg.host, backlog: this.cfg.listenBacklog }, () => {
+      // Node's default backlog (511): a longer kernel queue only holds connections until their
+      // edges have given up — a 10,000-edge storm with 4,096 spent its handshakes on them
+      tcp.listen(this.cfg.port, this.cfg.host, () => {
         tcp.off('error', reject);
         resolve();
       });
@@ -447,7 +447,6 @@ export class Hub {
         this.held(socket);
       },
       this.log,
-      this.cfg.listenBacklog,
     );
     this.delay = monitorEventLoopDelay({ resolution: 10 });
     this.delay.enable();
