@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { EdgeSession, Hub } from '../../../src/cloud/hub/index.js';
 import type { KubeClient } from '../../../src/cloud/kube/index.js';
 import { SyncController } from '../../../src/cloud/sync/index.js';
+import { metricValue } from '../../support/metrics.js';
 import { createRegistry, silentLogger } from '../../../src/common/index.js';
 import {
   keyId,
@@ -121,6 +122,57 @@ describe('cloud/sync send path (issue 12)', () => {
       expect(upserts).toContain(
         keyId({ group: '', version: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'cfg' }),
       );
+    } finally {
+      await sync.stop();
+    }
+  });
+
+  it('sync — queue depth is exported per node only while that node has a backlog, with fleet totals beside it', async () => {
+    const informers = new Map<string, FakeInformer>();
+    const kube = {
+      informer: (r: string) => {
+        const i = new FakeInformer();
+        informers.set(r, i);
+        return i;
+      },
+    } as unknown as KubeClient;
+    const busy = new FakeSession(nodeName('edge-busy'));
+    const idle = new FakeSession(nodeName('edge-idle'));
+    const hub = {
+      settings,
+      maxBufferedBytes: 1 << 20,
+      session: (n: string) => (n === busy.node ? busy : n === idle.node ? idle : undefined),
+      offer: () => undefined,
+    } as unknown as Hub;
+    const registry = createRegistry();
+    const sync = new SyncController(kube, hub, silentLogger(), registry);
+    await sync.start();
+    try {
+      for (const f of [busy, idle]) {
+        const s = f as unknown as EdgeSession;
+        sync.sessionOpened(s);
+        sync.message(s, {
+          v: 1,
+          id: 'i',
+          ts: 0,
+          kind: 'inventory',
+          chunk: 0,
+          last: true,
+          items: [],
+        } as never);
+      }
+      informers.get('pods')?.add({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { namespace: 'ns', name: 'p', uid: 'u-p', resourceVersion: '6' },
+        spec: { nodeName: busy.node, containers: [{ name: 'c', image: 'i' }] },
+      } as KubernetesObject);
+      // sent, not acked: the busy node has a backlog, the idle one none
+      const text = await registry.metrics();
+      const series = text.split('\n').filter((l) => l.startsWith('tether_sync_queue_depth{'));
+      expect(series).toEqual(['tether_sync_queue_depth{node="edge-busy"} 1']);
+      expect(await metricValue(registry, 'tether_sync_backlogged_nodes')).toBe(1);
+      expect(await metricValue(registry, 'tether_sync_queued_objects')).toBe(1);
     } finally {
       await sync.stop();
     }
