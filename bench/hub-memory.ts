@@ -106,6 +106,7 @@ async function main(): Promise<unknown> {
     storeSync: 'NORMAL',
     store: 'memory',
     outboxPollMs: 5000,
+    refusedWindowMs: -1,
     reportNode: false,
     pkiCache: '',
     onPod: () => undefined,

@@ -60,6 +60,8 @@ const EDGE_SYNC = arg('edge-sync', 'NORMAL') === 'FULL' ? 'FULL' : 'NORMAL';
 const EDGE_STORE = arg('edge-store', 'file') === 'memory' ? 'memory' : 'file';
 const PER_PROCESS = Number(arg('edges-per-process', '2500'));
 const EDGE_POLL_MS = Number(arg('edge-poll-ms', '2000'));
+/** the edges' link reconnect.refusedWindowMs (fast retry while the cloud refuses); -1: the default */
+const REFUSED_WINDOW_MS = Number(arg('edge-refused-window-ms', '-1'));
 const SNAP_DIR = arg('heap-snapshots', '');
 /** With --cpu-profile: the cloud's CPU profile over each idle window, top functions and files */
 const CPU_PROFILE = process.argv.includes('--cpu-profile');
@@ -765,6 +767,7 @@ async function main(): Promise<unknown> {
     storeSync: EDGE_SYNC,
     store: EDGE_STORE,
     outboxPollMs: EDGE_POLL_MS,
+    refusedWindowMs: REFUSED_WINDOW_MS,
     reportNode: true,
     pkiCache: PKI_CACHE,
     onPod: (name, storedAt, h) => {

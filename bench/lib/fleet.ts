@@ -24,6 +24,8 @@ export interface WorkerInit {
   readonly storeSync: 'FULL' | 'NORMAL';
   readonly store: 'file' | 'memory';
   readonly outboxPollMs: number;
+  /** the links' reconnect.refusedWindowMs; -1 for the default */
+  readonly refusedWindowMs: number;
   /** false: link only, no NodeReporter (bench/hub-memory.ts: the hub's own cost per connection) */
   readonly reportNode: boolean;
   /** keys and certificates kept between runs (HollowEdgeOptions.pkiCache); '' for none */

@@ -55,6 +55,8 @@ export interface HollowEdgeOptions {
    * hollow edges polling SQLite 4×/s would spend the bench's CPU, not the cloud's.
    */
   readonly outboxPollMs?: number;
+  /** link reconnect.refusedWindowMs (0: plain exponential back-off while refused) */
+  readonly refusedWindowMs?: number;
   /**
    * A directory keeping each edge's key and certificate between runs (signed by the CA kept
    * there too, see bench/scale.ts --pki-cache): joining 10,000 edges is otherwise mostly key
@@ -109,6 +111,9 @@ export class HollowEdge {
         cloudUrl: opts.cloudUrl,
         tls: { certPem, keyPem, caPem: opts.ca.certPem },
         ...(opts.outboxPollMs === undefined ? {} : { outboxPollMs: opts.outboxPollMs }),
+        ...(opts.refusedWindowMs === undefined
+          ? {}
+          : { reconnect: { refusedWindowMs: opts.refusedWindowMs } }),
       },
       this.store,
       silentLogger(),

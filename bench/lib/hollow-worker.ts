@@ -40,6 +40,7 @@ async function grow(upTo: number): Promise<void> {
           storeSync: cfg.storeSync,
           store: cfg.store,
           outboxPollMs: cfg.outboxPollMs,
+          ...(cfg.refusedWindowMs < 0 ? {} : { refusedWindowMs: cfg.refusedWindowMs }),
           reportNode: cfg.reportNode,
           ...(cfg.pkiCache === '' ? {} : { pkiCache: cfg.pkiCache }),
         });
