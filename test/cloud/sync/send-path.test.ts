@@ -4,7 +4,7 @@ import type { EdgeSession, Hub } from '../../../src/cloud/hub/index.js';
 import type { KubeClient } from '../../../src/cloud/kube/index.js';
 import { SyncController } from '../../../src/cloud/sync/index.js';
 import { metricValue } from '../../support/metrics.js';
-import { createRegistry, silentLogger } from '../../../src/common/index.js';
+import { createRegistry, silentLogger, type Registry } from '../../../src/common/index.js';
 import {
   keyId,
   nodeName,
@@ -65,39 +65,42 @@ const settings: SessionSettings = {
   inventoryChunk: 1000,
 };
 
+/** A SyncController over fake informers and sessions, each session opened with an empty inventory. */
+async function started(
+  sessions: FakeSession[],
+): Promise<{ sync: SyncController; informers: Map<string, FakeInformer>; registry: Registry }> {
+  const informers = new Map<string, FakeInformer>();
+  const kube = {
+    informer: (r: string) => {
+      const i = new FakeInformer();
+      informers.set(r, i);
+      return i;
+    },
+  } as unknown as KubeClient;
+  const hub = {
+    settings,
+    maxBufferedBytes: 1 << 20,
+    session: (n: string) => sessions.find((f) => f.node === n),
+    offer: () => undefined,
+  } as unknown as Hub;
+  const registry = createRegistry();
+  const sync = new SyncController(kube, hub, silentLogger(), registry);
+  await sync.start();
+  for (const f of sessions) {
+    const s = f as unknown as EdgeSession;
+    sync.sessionOpened(s);
+    const none: InventoryItem[] = [];
+    sync.message(s, { v: 1, id: 'i', ts: 0, kind: 'inventory', chunk: 0, last: true, items: none } as never);
+  }
+  return { sync, informers, registry };
+}
+
 describe('cloud/sync send path (issue 12)', () => {
   it('sync — a watched change is sent to a connected edge within the watch callback, not a later event-loop turn', async () => {
-    const informers = new Map<string, FakeInformer>();
-    const kube = {
-      informer: (r: string) => {
-        const i = new FakeInformer();
-        informers.set(r, i);
-        return i;
-      },
-    } as unknown as KubeClient;
     const node = nodeName('edge-1');
     const session = new FakeSession(node);
-    const hub = {
-      settings,
-      maxBufferedBytes: 1 << 20,
-      session: (n: string) => (n === node ? session : undefined),
-      offer: () => undefined,
-    } as unknown as Hub;
-    const sync = new SyncController(kube, hub, silentLogger(), createRegistry());
-    await sync.start();
+    const { sync, informers } = await started([session]);
     try {
-      const s = session as unknown as EdgeSession;
-      sync.sessionOpened(s);
-      const none: InventoryItem[] = [];
-      sync.message(s, {
-        v: 1,
-        id: 'i',
-        ts: 0,
-        kind: 'inventory',
-        chunk: 0,
-        last: true,
-        items: none,
-      } as never);
       const before = session.sent.length;
       informers.get('configmaps')?.add({
         apiVersion: 'v1',
@@ -128,39 +131,10 @@ describe('cloud/sync send path (issue 12)', () => {
   });
 
   it('sync — queue depth is exported per node only while that node has a backlog, with fleet totals beside it', async () => {
-    const informers = new Map<string, FakeInformer>();
-    const kube = {
-      informer: (r: string) => {
-        const i = new FakeInformer();
-        informers.set(r, i);
-        return i;
-      },
-    } as unknown as KubeClient;
     const busy = new FakeSession(nodeName('edge-busy'));
     const idle = new FakeSession(nodeName('edge-idle'));
-    const hub = {
-      settings,
-      maxBufferedBytes: 1 << 20,
-      session: (n: string) => (n === busy.node ? busy : n === idle.node ? idle : undefined),
-      offer: () => undefined,
-    } as unknown as Hub;
-    const registry = createRegistry();
-    const sync = new SyncController(kube, hub, silentLogger(), registry);
-    await sync.start();
+    const { sync, informers, registry } = await started([busy, idle]);
     try {
-      for (const f of [busy, idle]) {
-        const s = f as unknown as EdgeSession;
-        sync.sessionOpened(s);
-        sync.message(s, {
-          v: 1,
-          id: 'i',
-          ts: 0,
-          kind: 'inventory',
-          chunk: 0,
-          last: true,
-          items: [],
-        } as never);
-      }
       informers.get('pods')?.add({
         apiVersion: 'v1',
         kind: 'Pod',
