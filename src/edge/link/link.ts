@@ -376,10 +376,13 @@ export class Link extends EventEmitter<LinkEvents> {
   private retryDelay(): number {
     const now = Date.now();
     this.failingSince ??= now;
-    const backoff = this.backoff.next();
     const { refusedRetryMaxMs, refusedWindowMs } = this.cfg.reconnect;
-    if (this.lastFailure !== 'refused' || now - this.failingSince >= refusedWindowMs) return backoff;
-    return Math.min(backoff, Math.round(refusedRetryMaxMs * (0.1 + 0.9 * Math.random())));
+    if (this.lastFailure !== 'refused' || now - this.failingSince >= refusedWindowMs)
+      return this.backoff.next();
+    // Refusals do not escalate the back-off: an edge the restarted cloud then turns away (its
+    // admission queue full) backs off from 0.5 s, not from the 30 s cap that a run of refusals
+    // would have reached — which is what left a restart's last edges asleep long after the rest.
+    return Math.round(refusedRetryMaxMs * (0.1 + 0.9 * Math.random()));
   }
 
   private onWelcome(env: Envelope<'welcome'>): void {

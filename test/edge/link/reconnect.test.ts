@@ -85,4 +85,26 @@ describe('link reconnect policy', () => {
     expect(reset.counters.refused).toBe(0);
     expect(reset.counters.attempts).toBeLessThanOrEqual(8);
   });
+
+  it('link — refusals do not escalate the back-off: when the cloud is back but turns the edge away, it backs off from the start (0.5 s), not from the cap', async () => {
+    const port = await closedPort();
+    const l = await link(port, { refusedRetryMaxMs: 100 });
+    const until = Date.now() + 10_000;
+    while (l.counters.refused < 10 && Date.now() < until) await sleep(20);
+    expect(l.counters.refused).toBeGreaterThanOrEqual(10);
+    // the port now answers and closes every connection (an overloaded cloud's admission)
+    const busy = createServer((s) => {
+      s.resetAndDestroy();
+    });
+    await new Promise<void>((r) => busy.listen(port, '127.0.0.1', r));
+    try {
+      await sleep(2000);
+      // delays U(0, 0.5 s), U(0, 1 s), …: at least two resets in 2 s; after ten escalated
+      // attempts (U(0, 30 s) each) two would almost never come
+      expect(l.counters.resets).toBeGreaterThanOrEqual(2);
+    } finally {
+      await l.stop();
+      await new Promise<void>((r) => busy.close(() => { r(); }));
+    }
+  });
 });
