@@ -31,6 +31,10 @@ afterEach(() => {
 });
 
 describe('edge store', () => {
+  it('edge store — opens with a 512 KiB SQLite page cache, not the 16 MB build default (edge RSS grew with the store)', () => {
+    expect(store.database.pragma('cache_size', { simple: true })).toBe(-512);
+  });
+
   it('edge store — applies upserts, reports a resend of the held version as duplicate', () => {
     expect(store.applySync(upsert(1, '10'))).toBe('applied');
     expect(store.applySync(upsert(2, '10'))).toBe('duplicate');
