@@ -179,7 +179,8 @@ function startNetnsEdge(
       env: {
         ...process.env,
         TETHER_NODE_FLAGS:
-          process.env['TETHER_NODE_FLAGS'] ?? '--max-semi-space-size=1 --optimize-for-size --lite-mode --bytecode-old-age=1',
+          process.env['TETHER_NODE_FLAGS'] ??
+          '--max-semi-space-size=1 --optimize-for-size --lite-mode --bytecode-old-age=1',
       },
     },
   );
