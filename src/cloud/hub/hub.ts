@@ -78,8 +78,9 @@ export const HubConfigSchema = z.object({
   queueWaitMs: z.number().int().min(1).default(6000),
   /**
    * Listening handles on the hub's socket (src/cloud/hub/listeners.ts): libuv accepts one
-   * connection per handle and event-loop iteration, and a busy cloud turns ~100 iterations a
-   * second — in a reconnect storm that, not the CPU, bounded how fast edges got in (issue 12).
+   * connection per handle and event-loop iteration, and a busy cloud turns 10–100 iterations a
+   * second — in a reconnect storm the kernel's accept queue sat full while the hub's own
+   * admission queue was empty (issue 12).
    */
   acceptors: z.number().int().min(1).max(64).default(8),
   /** A TLS handshake not finished in this long is abandoned (Node's default is 120 s). */
