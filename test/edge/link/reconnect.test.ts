@@ -104,7 +104,11 @@ describe('link reconnect policy', () => {
       expect(l.counters.resets).toBeGreaterThanOrEqual(2);
     } finally {
       await l.stop();
-      await new Promise<void>((r) => busy.close(() => { r(); }));
+      await new Promise<void>((r) =>
+        busy.close(() => {
+          r();
+        }),
+      );
     }
   });
 });
