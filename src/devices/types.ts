@@ -27,6 +27,20 @@ const objectName = () =>
     .min(1)
     .max(253)
     .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+
+/** Property names are keys (of the twin, of MQTT topics): a duplicate is refused where it stands. */
+function uniquePropertyNames(properties: readonly { name: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  for (const [i, p] of properties.entries()) {
+    if (seen.has(p.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['properties', i, 'name'],
+        message: `duplicate property ${p.name}`,
+      });
+    seen.add(p.name);
+  }
+}
 const buildPropertyNameSchema = () =>
   z
     .string()
@@ -55,15 +69,8 @@ const buildDeviceModelSpecSchema = () =>
       properties: z.array(buildModelPropertySchema()).min(1).max(1024),
     })
     .superRefine((spec, ctx) => {
-      const seen = new Set<string>();
+      uniquePropertyNames(spec.properties, ctx);
       for (const [i, p] of spec.properties.entries()) {
-        if (seen.has(p.name))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['properties', i, 'name'],
-            message: `duplicate property ${p.name}`,
-          });
-        seen.add(p.name);
         if (p.minimum !== undefined && p.maximum !== undefined && p.minimum > p.maximum)
           ctx.addIssue({ code: 'custom', path: ['properties', i], message: 'minimum > maximum' });
       }
@@ -187,16 +194,7 @@ const buildDeviceSpecSchema = () =>
           path: ['protocol', 'modbusTCP'],
           message: 'required for type modbusTCP',
         });
-      const seen = new Set<string>();
-      for (const [i, p] of spec.properties.entries()) {
-        if (seen.has(p.name))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['properties', i, 'name'],
-            message: `duplicate property ${p.name}`,
-          });
-        seen.add(p.name);
-      }
+      uniquePropertyNames(spec.properties, ctx);
     });
 export const deviceSpecSchema = lazySchema(buildDeviceSpecSchema);
 export type DeviceSpec = z.infer<typeof deviceSpecSchema>;

@@ -152,7 +152,10 @@ describe('devices/types', () => {
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toContain('modbusTCP');
     const dup = { ...model, spec: { properties: [model.spec.properties[0], model.spec.properties[0]] } };
-    expect(deviceModelSchema.safeParse(dup).success).toBe(false);
+    expect(JSON.stringify(deviceModelSchema.safeParse(dup).error?.issues)).toContain('duplicate property');
+    const p0 = device.spec.properties[0];
+    const dupDevice = { ...device, spec: { ...device.spec, properties: [p0, p0] } };
+    expect(JSON.stringify(deviceSchema.safeParse(dupDevice).error?.issues)).toContain('duplicate property');
     const unknown = { ...device, spec: { ...device.spec, bogus: 1 } };
     expect(deviceSchema.safeParse(unknown).success).toBe(false);
   });
