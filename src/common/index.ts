@@ -7,3 +7,4 @@ export * from './metrics.js';
 export * from './pki.js';
 export * from './heartbeat.js';
 export * from './kube-agent.js';
+export * from './kube-raw.js';

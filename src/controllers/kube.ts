@@ -6,8 +6,6 @@
  * list and watch objects have the same shape and timestamps are RFC 3339 strings — never `Date`
  * instances, whatever the client-node model types claim. Read timestamps only through `timeMs`.
  */
-import { request as httpRequest, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import {
   ApiException,
   AppsV1Api,
@@ -22,22 +20,19 @@ import {
   type V1ObjectMeta,
   type V1OwnerReference,
 } from '@kubernetes/client-node';
-import { errorMessage, reuseConnections, TetherError, type Logger } from '../common/index.js';
+import {
+  errorMessage,
+  KubeApiError,
+  kubeRequest,
+  listRaw,
+  reuseConnections,
+  type Logger,
+} from '../common/index.js';
+
+export { KubeApiError };
 
 /** Options that make a typed `patch*` call send a JSON merge patch (RFC 7386). */
 export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/** A non-2xx answer of the API server, or a transport failure (`status` 0). */
-export class KubeApiError extends TetherError {
-  readonly code = 'KUBE_API';
-  constructor(
-    message: string,
-    readonly status: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
 
 /** HTTP status of a failed client-node call (0 when the request never got an answer). */
 export function statusOf(e: unknown): number {
@@ -110,82 +105,16 @@ export class Kube {
   }
 
   /** One raw JSON request; throws KubeApiError on a non-2xx answer. */
-  async request(
-    method: string,
-    path: string,
-    body?: unknown,
-    contentType = 'application/json',
-  ): Promise<unknown> {
-    const cluster = this.kc.getCurrentCluster();
-    if (cluster === null) throw new KubeApiError('kubeconfig has no current cluster', 0);
-    const url = new URL(path, cluster.server);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const opts: RequestOptions = {
-      method,
-      headers: {
-        Accept: 'application/json',
-        ...(payload !== undefined
-          ? { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(payload)) }
-          : {}),
-      },
-    };
-    await this.kc.applyToHTTPSOptions(opts);
-    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    if (url.protocol === 'http:') delete opts.agent;
-    return new Promise((resolve, reject) => {
-      const req = send(url, opts, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => {
-          reject(new KubeApiError(`${method} ${path}: ${e.message}`, 0, { cause: e }));
-        });
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          let parsed: unknown = undefined;
-          try {
-            parsed = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            parsed = undefined;
-          }
-          if (status >= 200 && status < 300) resolve(parsed);
-          else {
-            const msg =
-              typeof parsed === 'object' && parsed !== null && 'message' in parsed
-                ? String(parsed.message)
-                : text.slice(0, 200);
-            reject(new KubeApiError(`${method} ${path}: HTTP ${status}: ${msg}`, status));
-          }
-        });
-      });
-      req.on('error', (e) => {
-        reject(new KubeApiError(`${method} ${path}: ${e.message}`, 0, { cause: e }));
-      });
-      req.setTimeout(60_000, () => req.destroy(new Error('request timed out')));
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+  request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
+    return kubeRequest(this.kc, method, path, body, contentType);
   }
 
   /** A full list of a collection, paged (limit/continue) and kept as raw JSON. */
-  async listRaw(
-    path: string,
-  ): Promise<{ items: KubernetesObject[]; metadata: { resourceVersion?: string } }> {
-    const items: KubernetesObject[] = [];
-    let cont = '';
-    let rv: string | undefined;
-    for (;;) {
-      const sep = path.includes('?') ? '&' : '?';
-      const page = (await this.request(
-        'GET',
-        `${path}${sep}limit=500${cont === '' ? '' : `&continue=${encodeURIComponent(cont)}`}`,
-      )) as { items?: KubernetesObject[] | null; metadata?: { resourceVersion?: string; continue?: string } };
-      items.push(...(page.items ?? []));
-      rv = page.metadata?.resourceVersion ?? rv;
-      cont = page.metadata?.continue ?? '';
-      if (cont === '') break;
-    }
-    return { items, metadata: rv === undefined ? {} : { resourceVersion: rv } };
+  listRaw(path: string): Promise<{ items: KubernetesObject[]; metadata: { resourceVersion?: string } }> {
+    return listRaw(this.kc, path) as Promise<{
+      items: KubernetesObject[];
+      metadata: { resourceVersion?: string };
+    }>;
   }
 }
 

@@ -20,7 +20,7 @@ import { NodeQueue, type Desired, type NodeQueueOptions } from './node-queue.js'
 import { OwnershipIndex, nodeKey, type PodLike } from './ownership.js';
 import { LeaseRenewer, type LeaseRenewerConfig } from './leases.js';
 import { answerServiceAccountToken } from './tokens.js';
-import { plainObject, syncVersion } from './version.js';
+import { syncVersion } from './version.js';
 
 const KINDS: Record<WatchedResource, string> = {
   pods: 'Pod',
@@ -383,9 +383,10 @@ export class SyncController implements HubHandler {
     const known = this.resolved.get(obj);
     if (known !== undefined) return known;
     const apiVersion = key.group === '' ? key.version : `${key.group}/${key.version}`;
-    // managedFields are the API server's bookkeeping (server-side apply): nothing at the edge
-    // reads them, and they can double an object's size on the link.
-    const { metadata, ...rest } = plainObject(obj) as { metadata?: Record<string, unknown> };
+    // The cache's raw JSON, shallow-copied (cached objects are replaced on change, never mutated),
+    // without managedFields: the API server's bookkeeping (server-side apply), read by nothing at
+    // the edge, and it can double an object's size on the link.
+    const { metadata, ...rest } = obj as { metadata?: Record<string, unknown> };
     const { managedFields: _mf, ...meta } = metadata ?? {};
     const object = { apiVersion, kind: key.kind, ...rest, metadata: meta } as JsonObject;
     const desired: Desired = { uid: uid as Uid, resourceVersion: syncVersion(key.kind, obj), object };

@@ -1,7 +1,7 @@
 export { SyncController, type SyncControllerOptions } from './controller.js';
 export { NodeQueue, type Desired, type NodeQueueOptions, type QueueCounters } from './node-queue.js';
 export { OwnershipIndex, referencedObjects, nodeKey, podKey, configMapKey, secretKey } from './ownership.js';
-export { syncVersion, plainObject } from './version.js';
+export { syncVersion } from './version.js';
 export {
   DeviceStatusLimiter,
   type DeviceStatusLimiterOptions,
