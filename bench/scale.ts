@@ -62,6 +62,12 @@ const PER_PROCESS = Number(arg('edges-per-process', '2500'));
 const EDGE_POLL_MS = Number(arg('edge-poll-ms', '2000'));
 /** the edges' link reconnect.refusedWindowMs (fast retry while the cloud refuses); -1: the default */
 const REFUSED_WINDOW_MS = Number(arg('edge-refused-window-ms', '-1'));
+/** the hub's acceptors (listening handles on its socket); 0: the default */
+const HUB_ACCEPTORS = Number(arg('hub-acceptors', '0'));
+/** node/V8 flags for the cloud child, e.g. '--max-semi-space-size=32' */
+const CLOUD_NODE_FLAGS = arg('cloud-node-flags', '')
+  .split(' ')
+  .filter((f) => f !== '');
 const SNAP_DIR = arg('heap-snapshots', '');
 /** With --cpu-profile: the cloud's CPU profile over each idle window, top functions and files */
 const CPU_PROFILE = process.argv.includes('--cpu-profile');
@@ -147,7 +153,16 @@ function startCloud(cfgFile: string): ChildProcess {
   const child = spawn(
     process.execPath,
     // the inspector lets the bench force a GC and take heap snapshots of the cloud (port 0: any)
-    ['--inspect=127.0.0.1:0', '--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'cloud', '--config', cfgFile],
+    [
+      ...CLOUD_NODE_FLAGS,
+      '--inspect=127.0.0.1:0',
+      '--import',
+      'tsx',
+      join(REPO, 'src/cli/main.ts'),
+      'cloud',
+      '--config',
+      cfgFile,
+    ],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let partial = '';
@@ -676,6 +691,7 @@ async function main(): Promise<unknown> {
       `  certFile: ${join(dir, 'hub.crt')}`,
       `  keyFile: ${join(dir, 'hub.key')}`,
       `  caFile: ${join(dir, 'ca.crt')}`,
+      ...(HUB_ACCEPTORS > 0 ? [`  acceptors: ${String(HUB_ACCEPTORS)}`] : []),
       'metrics:',
       '  host: 127.0.0.1',
       `  port: ${String(metricsPort)}`,

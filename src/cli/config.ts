@@ -55,6 +55,16 @@ const buildCloudConfigSchema = () =>
           caFile: pemFile().optional(),
           keepaliveMs: z.number().int().min(50).default(15_000),
           windowSize: z.number().int().min(1).default(64),
+          /**
+           * Listening handles accepting on the hub's socket: Node accepts one connection per handle
+           * and event-loop turn, so a busy cloud in a reconnect storm admits at most this many per
+           * turn (docs/architecture.md, Admission).
+           */
+          acceptors: z.number().int().min(1).max(64).optional(),
+          /** TLS handshakes in progress at most; the hub lowers its limit while its event loop lags. */
+          maxPendingHandshakes: z.number().int().min(1).optional(),
+          /** Connections held unread for a handshake slot; beyond it new ones are refused as busy. */
+          maxQueuedConnections: z.number().int().min(0).optional(),
         })
         .strict()
         .superRefine((h, ctx) => {

@@ -105,6 +105,18 @@ describe('cli — configuration docs', () => {
     }
   });
 
+  it('cli — the hub admission settings of a cloud file are checked (acceptors 1–64) and left unset by default', () => {
+    const ok = checkConfigText('hub:\n  acceptors: 16\n  maxQueuedConnections: 0\n', CloudConfigSchema);
+    expect(ok.problems).toEqual([]);
+    expect((ok.value as { hub: { acceptors?: number } }).hub.acceptors).toBe(16);
+    expect(CloudConfigSchema.parse({}).hub.acceptors).toBeUndefined(); // the hub's default (32)
+    const bad = checkConfigText('hub:\n  acceptors: 65\n  maxPendingHandshakes: 0\n', CloudConfigSchema);
+    expect(bad.problems.map((p) => [p.path, p.line])).toEqual([
+      ['hub.acceptors', 2],
+      ['hub.maxPendingHandshakes', 3],
+    ]);
+  });
+
   it('cli — the generated rows carry the schema defaults', () => {
     const edge = parseFieldTable(docsBlock('edge', ''));
     expect(edge.get('pods.criSocket')?.default).toBe('`/run/containerd/containerd.sock`');

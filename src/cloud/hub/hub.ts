@@ -72,17 +72,18 @@ export const HubConfigSchema = z.object({
   maxQueuedConnections: z.number().int().min(0).default(4096),
   /**
    * A held connection whose handshake has not started within this long is closed (refused reason
-   * busy): its edge gives up the whole connect after 10 s (link handshakeTimeoutMs), so starting
-   * TLS later would be work for a client already gone.
+   * busy): its edge gives up the whole connect after 30 s (link handshakeTimeoutMs, counted from
+   * its SYN, which may have waited in the kernel's full accept queue), so starting TLS later would
+   * be work for a client already gone.
    */
-  queueWaitMs: z.number().int().min(1).default(6000),
+  queueWaitMs: z.number().int().min(1).default(20_000),
   /**
    * Listening handles on the hub's socket (src/cloud/hub/listeners.ts): libuv accepts one
    * connection per handle and event-loop iteration, and a busy cloud turns 10–100 iterations a
    * second — in a reconnect storm the kernel's accept queue sat full while the hub's own
    * admission queue was empty (issue 12).
    */
-  acceptors: z.number().int().min(1).max(64).default(8),
+  acceptors: z.number().int().min(1).max(64).default(32),
   /** A TLS handshake not finished in this long is abandoned (Node's default is 120 s). */
   handshakeTimeoutMs: z.number().int().min(100).default(15_000),
   /**

@@ -58,7 +58,13 @@ const buildLinkConfigSchema = () =>
     statusAckTimeoutMs: z.number().int().min(10).default(15_000),
     /** How often the outbox is checked for new writes (writers also kick it). */
     outboxPollMs: z.number().int().min(10).default(250),
-    handshakeTimeoutMs: z.number().int().min(10).default(10_000),
+    /**
+     * The whole connect — TCP, TLS, hello → welcome — must finish within this. 30 s like
+     * client-go's dial timeout and KubeEdge's edgehub: in a reconnect storm the cloud's accept queue
+     * is full and SYNs are retransmitted at 1, 3, 7, 15 s; at 10 s nearly half the handshakes the
+     * hub started were for edges that then gave up, and went back into a back-off (issue 12).
+     */
+    handshakeTimeoutMs: z.number().int().min(10).default(30_000),
   });
 export const LinkConfigSchema = lazySchema(buildLinkConfigSchema);
 export type LinkConfig = z.input<typeof LinkConfigSchema>;
