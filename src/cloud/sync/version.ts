@@ -43,9 +43,14 @@ function readyStatus(status: unknown): string | undefined {
   return typeof ready?.status === 'string' ? ready.status : undefined;
 }
 
-/** JSON with object keys sorted, so equal content gives equal digests. */
+/**
+ * JSON with object keys sorted, so equal content gives equal digests. A Date (client-node's typed
+ * objects carry them) is written as the API server writes a metav1.Time — RFC 3339, no zero
+ * fraction — so a typed object digests like the raw JSON the informer caches hold.
+ */
 export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v instanceof Date) return JSON.stringify(v.toISOString().replace(/\.000Z$/, 'Z'));
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
     return `{${Object.keys(o)
