@@ -123,6 +123,7 @@ export async function startCloud(cfg: CloudConfig): Promise<RunningCloud> {
       acceptors: cfg.hub.acceptors,
       maxPendingHandshakes: cfg.hub.maxPendingHandshakes,
       maxQueuedConnections: cfg.hub.maxQueuedConnections,
+      listenBacklog: cfg.hub.listenBacklog,
     },
     log.child({ component: 'hub' }),
     registry,

@@ -65,6 +65,8 @@ const buildCloudConfigSchema = () =>
           maxPendingHandshakes: z.number().int().min(1).optional(),
           /** Connections held unread for a handshake slot; beyond it new ones are refused as busy. */
           maxQueuedConnections: z.number().int().min(0).optional(),
+          /** The kernel's accept queue of the hub's socket (capped by net.core.somaxconn). */
+          listenBacklog: z.number().int().min(1).optional(),
         })
         .strict()
         .superRefine((h, ctx) => {

@@ -109,7 +109,7 @@ describe('cli — configuration docs', () => {
     const ok = checkConfigText('hub:\n  acceptors: 16\n  maxQueuedConnections: 0\n', CloudConfigSchema);
     expect(ok.problems).toEqual([]);
     expect((ok.value as { hub: { acceptors?: number } }).hub.acceptors).toBe(16);
-    expect(CloudConfigSchema.parse({}).hub.acceptors).toBeUndefined(); // the hub's default (32)
+    expect(CloudConfigSchema.parse({}).hub.acceptors).toBeUndefined(); // the hub's default (64)
     const bad = checkConfigText('hub:\n  acceptors: 65\n  maxPendingHandshakes: 0\n', CloudConfigSchema);
     expect(bad.problems.map((p) => [p.path, p.line])).toEqual([
       ['hub.acceptors', 2],

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -169,7 +170,12 @@ describe('hub sessions', () => {
 
   /** A hub with one handshake slot (and the given admission queue), its registry and busy count. */
   const smallHub = async (
-    queue: { maxQueuedConnections?: number; queueWaitMs?: number; acceptors?: number } = {},
+    queue: {
+      maxQueuedConnections?: number;
+      queueWaitMs?: number;
+      acceptors?: number;
+      listenBacklog?: number;
+    } = {},
   ): Promise<{
     hub: Hub;
     reg: Registry;
@@ -302,12 +308,12 @@ describe('hub sessions', () => {
     await h.start();
     cleanups.push(() => h.stop());
     await eventually(() => h.handshakeLimit === 128, 'the limit at its maximum while idle', 10_000);
-    // saturate the loop: 400 ms of synchronous work per turn (callbacks wait that long: beyond the
-    // 250 ms the limit tolerates), timers still get their turn between
+    // saturate the loop: 700 ms of synchronous work per turn (callbacks wait that long: beyond the
+    // 500 ms the limit tolerates), timers still get their turn between
     let lowest = h.handshakeLimit;
     const until = Date.now() + 5000;
     while (Date.now() < until) {
-      const spin = Date.now() + 400;
+      const spin = Date.now() + 700;
       while (Date.now() < spin) {
         /* busy: what a cloud registering thousands of Nodes does to its loop */
       }
@@ -419,5 +425,11 @@ describe('hub sessions', () => {
         r();
       }),
     );
+  });
+  it('hub — the listen backlog is listenBacklog with duplicate handles too (their listen() resets it to 511)', async () => {
+    const { hub: h } = await smallHub({ acceptors: 4, listenBacklog: 1234 });
+    // a listening socket's Send-Q in `ss` is its backlog
+    const out = execFileSync('ss', ['-Hltn', `sport = :${String(h.port)}`], { encoding: 'utf8' });
+    expect(out.trim().split(/\s+/)[2]).toBe('1234');
   });
 });

@@ -57,7 +57,7 @@ export const HubConfigSchema = z.object({
   helloTimeoutMs: z.number().int().min(10).default(10_000),
   /**
    * TLS handshakes in progress at most (the limit adapts below it to the delay of the cloud's event
-   * loop: it starts at 64 and falls to 16 while callbacks wait > 250 ms). Connections beyond it
+   * loop: it starts at 64 and falls to 16 while callbacks wait > 500 ms). Connections beyond it
    * wait, unread, in the hub's admission queue (issue 12, reconnect
    * storm): a cloud that starts the handshakes of 10,000 reconnecting edges at once spends its CPU
    * on handshakes whose clients time out meanwhile, and none completes.
@@ -83,7 +83,9 @@ export const HubConfigSchema = z.object({
    * second — in a reconnect storm the kernel's accept queue sat full while the hub's own
    * admission queue was empty (issue 12).
    */
-  acceptors: z.number().int().min(1).max(64).default(32),
+  acceptors: z.number().int().min(1).max(64).default(64),
+  /** The kernel's accept queue (listen backlog; Linux caps it at net.core.somaxconn). */
+  listenBacklog: z.number().int().min(1).default(4096),
   /** A TLS handshake not finished in this long is abandoned (Node's default is 120 s). */
   handshakeTimeoutMs: z.number().int().min(100).default(15_000),
   /**
@@ -114,8 +116,8 @@ const START_HANDSHAKES = 64;
 const MIN_HANDSHAKES = 16;
 const TUNE_MS = 250;
 /** Event-loop delay (p99, ms) above which the limit falls, and below which it grows. */
-const LAG_HIGH_MS = 250;
-const LAG_LOW_MS = 100;
+const LAG_HIGH_MS = 500;
+const LAG_LOW_MS = 200;
 
 const STREAM_KINDS: ReadonlySet<string> = new Set(['streamData', 'streamWindow', 'streamClose']);
 
@@ -334,9 +336,10 @@ export class Hub {
    * Tunes the handshake limit to the cloud's own load, every TUNE_MS (issue 12, reconnect storm):
    * cut by 30 % while the event loop's delay (p99 over the window, smoothed over ~0.5 s) is above
    * LAG_HIGH_MS, doubled up to maxPendingHandshakes while it is below LAG_LOW_MS. What the limit
-   * protects is the edges' 10 s handshake timeout: a handshake is a few turns of the loop, so a
-   * loop whose callbacks wait 250 ms is where handshakes begin to time out and the CPU spent on
-   * them is lost (ce2689e). Not the loop's utilisation, as before: it also counts the time the
+   * protects is the edges' 30 s connect timeout: a handshake is a few turns of the loop, so a loop
+   * whose callbacks wait long is where handshakes begin to time out and the CPU spent on them is
+   * lost (ce2689e; 250 ms while edges gave up after 10 s, 500 ms since they wait 30 s). Not the
+   * loop's utilisation, as before: it also counts the time the
    * process waits for a CPU inside a callback, so on a shared machine it read > 90 % while the
    * delay was ~75 ms and held the limit at its floor for 164 s of a 195 s, 10,000-edge storm; and
    * not the handshakes completed per second, as before that: slow clients drove that rate down.
@@ -434,9 +437,7 @@ export class Hub {
     });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      // Node's default backlog (511): a longer kernel queue only holds connections until their
-      // edges have given up — a 10,000-edge storm with 4,096 spent its handshakes on them
-      tcp.listen(this.cfg.port, this.cfg.host, () => {
+      tcp.listen({ port: this.cfg.port, host: this.cfg.host, backlog: this.cfg.listenBacklog }, () => {
         tcp.off('error', reject);
         resolve();
       });
@@ -449,6 +450,7 @@ export class Hub {
         this.held(socket);
       },
       this.log,
+      this.cfg.listenBacklog,
     );
     this.delay = monitorEventLoopDelay({ resolution: 10 });
     this.delay.enable();

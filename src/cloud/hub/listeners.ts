@@ -42,6 +42,7 @@ export async function duplicateListener(
   extra: number,
   onConnection: (socket: Socket) => void,
   log: Logger,
+  backlog?: number,
   timeoutMs = 5000,
 ): Promise<TcpServer[]> {
   const fd = (primary as unknown as { _handle?: { fd?: number } })._handle?.fd;
@@ -99,5 +100,9 @@ export async function duplicateListener(
       done();
     });
   });
+  // Each duplicate's listen() (Node's child_process 'net.Server' handler) set the socket's
+  // backlog back to Node's default 511; the backlog is the socket's, so one call restores it.
+  if (servers.length > 0 && backlog !== undefined)
+    (primary as unknown as { _handle?: { listen?(b: number): number } })._handle?.listen?.(backlog);
   return servers;
 }
